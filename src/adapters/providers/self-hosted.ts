@@ -1,0 +1,30 @@
+import type { Inventory } from '../../config/inventory.js';
+import type { ProviderCapabilities, ServerInfo, ServerProvider } from '../../ports/provider.js';
+
+/**
+ * Servers the operator already has, listed in servers.yaml. It can neither create nor destroy
+ * machines; entries marked `provider: hetzner` get their address from Hetzner by name, a lookup
+ * that arrives with the Hetzner provider (until then their address is reported as unresolved).
+ */
+export class SelfHostedProvider implements ServerProvider {
+  readonly name = 'self-hosted (servers.yaml)';
+  readonly capabilities: ProviderCapabilities = {
+    createServers: false,
+    destroyServers: false,
+    placementGroups: false,
+    cloudSshKeys: false,
+  };
+
+  constructor(private readonly inventory: Inventory) {}
+
+  async listServers(): Promise<ServerInfo[]> {
+    return this.inventory.servers.map((entry) => ({
+      name: entry.name,
+      address: entry.ip,
+      username: entry.username,
+      port: entry.port,
+      provider: entry.provider ?? 'self-hosted',
+      ...(entry.description === undefined ? {} : { description: entry.description }),
+    }));
+  }
+}

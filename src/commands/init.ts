@@ -1,0 +1,67 @@
+import { Flags } from '@oclif/core';
+import { ForgePki } from '../adapters/forge-pki.js';
+import { NodeWorkspace } from '../adapters/node-workspace.js';
+import { Ssh2KeyFactory } from '../adapters/ssh2-keygen.js';
+import { BaseCommand } from '../cli/base-command.js';
+import { templatesDir } from '../cli/package-paths.js';
+import { initProject } from '../core/init/init-project.js';
+import { printResult } from '../ui/output.js';
+
+export default class Init extends BaseCommand<typeof Init> {
+  static override summary = 'Turn a folder into a nix-infra project: SSH key, CA, secrets folder and scaffold.';
+
+  static override description = `Creates, unless they already exist:
+  ssh/<name>, ssh/<name>.pub   SSH key pair (ed25519 unless --ssh-key-type rsa), private key 0600
+  ca/, ca/intermediate/        root and intermediate CA for etcd's mTLS (skipped with --no-cert-auth);
+                               keys AES-256 encrypted with CA_PASS and INTERMEDIATE_CA_PASS, subject
+                               from CERT_EMAIL, CERT_COUNTRY_CODE, CERT_STATE_PROVINCE, CERT_COMPANY
+  secrets/                     the local secret store (0700)
+  scaffold files               from the cluster or fleet template (.gitignore, .env.example, ...)
+
+Nothing that exists is overwritten, so init is safe to re-run: a second run changes nothing.
+Values missing from flags and the environment are prompted for; with --batch they are errors.`;
+
+  static override examples = [
+    {
+      description: 'A cluster project, non-interactively (passwords come from .env or the environment):',
+      command: '<%= config.bin %> <%= command.id %> -d ./my-cluster --ssh-key nixinfra --ssh-email ops@example.com --batch',
+    },
+    {
+      description: 'A fleet of standalone machines, without the etcd certificate authority:',
+      command: '<%= config.bin %> <%= command.id %> -d ./my-fleet --template fleet --no-cert-auth --batch',
+    },
+  ];
+
+  static override flags = {
+    'ssh-email': Flags.string({ summary: 'E-mail put in the SSH key comment (default: SSH_EMAIL).' }),
+    'ssh-key-type': Flags.string({ summary: 'Type of a new SSH key.', options: ['ed25519', 'rsa'], default: 'ed25519' }),
+    'no-cert-auth': Flags.boolean({ summary: 'Do not create the certificate authority (fleet projects need none).' }),
+    template: Flags.string({
+      summary: 'Scaffold to copy in [default: cluster, or fleet with --no-cert-auth].',
+      options: ['cluster', 'fleet'],
+    }),
+  };
+
+  async run(): Promise<void> {
+    const session = this.openProject();
+    const certAuth = !this.flags['no-cert-auth'];
+    const template = (this.flags.template ?? (certAuth ? 'cluster' : 'fleet')) as 'cluster' | 'fleet';
+    const result = await initProject(
+      {
+        ctx: session.ctx,
+        project: session.workspace,
+        templates: new NodeWorkspace(templatesDir),
+        pki: new ForgePki(),
+        keys: new Ssh2KeyFactory(),
+      },
+      {
+        template,
+        certAuth,
+        sshKeyName: this.flags['ssh-key'],
+        sshEmail: this.flags['ssh-email'],
+        sshKeyType: this.flags['ssh-key-type'] as 'ed25519' | 'rsa',
+      },
+    );
+    printResult(`Project ready: ${result.directory} (${result.template}, ssh key ${result.sshKeyName}; ${session.reporter.summary()})`);
+  }
+}

@@ -1,0 +1,41 @@
+import { UserError } from '../../domain/errors.js';
+import { secretNameProblem } from '../../domain/names.js';
+import { SecretValue } from '../../domain/secret-value.js';
+import type { SecretEntry, SecretStore } from '../../ports/secret-store.js';
+import type { CoreContext } from '../context.js';
+import { obtainPassword } from '../credentials.js';
+import { secretsPassword } from './secrets-password.js';
+
+export function assertSecretName(name: string): void {
+  const problem = secretNameProblem(name);
+  if (problem !== undefined) throw new UserError(`secret name ${JSON.stringify(name)}: ${problem}`);
+}
+
+/**
+ * An encrypted secret to check a password against before writing with it: the secret being
+ * replaced if there is one, else any other. This catches a mistyped password before the store
+ * ends up holding secrets under two different passwords.
+ */
+function passwordWitness(entries: readonly SecretEntry[], name: string): SecretEntry | undefined {
+  const encrypted = entries.filter((e) => e.format === 'v1' || e.format === 'legacy-openssl');
+  return encrypted.find((e) => e.name === name) ?? encrypted[0];
+}
+
+export interface StoreSecretResult {
+  readonly name: string;
+  readonly replaced: boolean;
+}
+
+/** Stores (or rotates) one secret. A wrong password is refused before anything is written. */
+export async function storeSecret(
+  deps: { ctx: CoreContext; store: SecretStore },
+  params: { name: string; value: Buffer },
+): Promise<StoreSecretResult> {
+  assertSecretName(params.name);
+  const entries = await deps.store.list();
+  const password = await obtainPassword(deps.ctx, secretsPassword);
+  const witness = passwordWitness(entries, params.name);
+  if (witness !== undefined) await deps.store.read(witness.name, password);
+  await deps.store.write(new SecretValue(params.name, params.value), password);
+  return { name: params.name, replaced: entries.some((e) => e.name === params.name) };
+}

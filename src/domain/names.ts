@@ -1,0 +1,24 @@
+/**
+ * Name rules shared by config validation and commands. Kept in one place so that a node name
+ * accepted in servers.yaml is accepted by --target, and a secret name can never address a path
+ * outside secrets/.
+ */
+
+/** RFC 1123 label: 1-63 chars, letters/digits/hyphen, no leading or trailing hyphen. */
+const HOSTNAME_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
+
+export function isHostnameLabel(name: string): boolean {
+  return HOSTNAME_LABEL.test(name);
+}
+
+const SECRET_NAME = /^[A-Za-z0-9._-]+$/;
+
+/** Returns why `name` is not a valid secret name, or undefined when it is valid. */
+export function secretNameProblem(name: string): string | undefined {
+  if (name.length === 0) return 'a secret name cannot be empty';
+  if (name.length > 200) return 'a secret name is at most 200 characters';
+  if (!SECRET_NAME.test(name)) return 'a secret name may only contain letters, digits, ".", "_" and "-"';
+  if (name.includes('..')) return 'a secret name may not contain ".."';
+  if (name.startsWith('.')) return 'a secret name may not start with "." (reserved for temporary files)';
+  return undefined;
+}
