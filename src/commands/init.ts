@@ -10,16 +10,13 @@ import { printResult } from '../ui/output.js';
 export default class Init extends BaseCommand<typeof Init> {
   static override summary = 'Turn a folder into a nix-infra project: SSH key, CA, secrets folder and scaffold.';
 
-  static override description = `Creates, unless they already exist:
-  ssh/<name>, ssh/<name>.pub   SSH key pair (ed25519 unless --ssh-key-type rsa), private key 0600
-  ca/, ca/intermediate/        root and intermediate CA for etcd's mTLS (skipped with --no-cert-auth);
-                               keys AES-256 encrypted with CA_PASS and INTERMEDIATE_CA_PASS, subject
-                               from CERT_EMAIL, CERT_COUNTRY_CODE, CERT_STATE_PROVINCE, CERT_COMPANY
-  secrets/                     the local secret store (0700)
-  scaffold files               from the cluster or fleet template (.gitignore, .env.example, ...)
+  static override description = `Creates what is missing, and leaves everything that exists as it is (a second run changes nothing):
+- ssh/<name> and ssh/<name>.pub: the SSH key pair (ed25519 unless --ssh-key-type rsa), private key 0600.
+- ca/ and ca/intermediate/: root and intermediate CA for etcd's mutual TLS, in the layout \`openssl ca\` uses (skipped with --no-cert-auth). The keys are AES-256 encrypted with CA_PASS and INTERMEDIATE_CA_PASS; the subject comes from CERT_EMAIL, CERT_COUNTRY_CODE (SE), CERT_STATE_PROVINCE (unknown) and CERT_COMPANY (unknown).
+- secrets/: the local secret store (0700).
+- the scaffold of the cluster or fleet template (.gitignore, .env.example, ...).
 
-Nothing that exists is overwritten, so init is safe to re-run: a second run changes nothing.
-Values missing from flags and the environment are prompted for; with --batch they are errors.`;
+Values missing from flags, the environment and .env are prompted for; with --batch they are errors, raised before anything is written.`;
 
   static override examples = [
     {

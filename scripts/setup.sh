@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what nix-infra needs on a Debian machine and builds it.
+#   scripts/setup.sh          system packages for running the CLI, npm ci, build
+#   scripts/setup.sh --test   also the packages the test suite runs against
+# Idempotent: packages already installed are not reinstalled.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+with_tests=0
+[[ "${1:-}" == "--test" ]] && with_tests=1
+
+packages=(ca-certificates openssl)
+# Tests drive the real tools: openssl verifies the CA, ssh-keygen reads the keys we write.
+((with_tests)) && packages+=(openssh-client)
+
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+if ! command -v npm >/dev/null || (( $(node_major) < 20 )); then
+  packages+=(nodejs npm)
+fi
+
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: missing Debian packages: ${missing[*]}; run as root or install them first" >&2
+    exit 2
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if (( $(node_major) < 20 )); then
+  echo "setup: nix-infra needs Node.js 20 or later; this machine has $(node --version 2>/dev/null || echo none)" >&2
+  exit 2
+fi
+
+npm ci --no-audit --no-fund --loglevel=error
+npm run --silent build >/dev/null
+echo "setup: ready ($(node bin/run.js --version))"
