@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
@@ -92,9 +92,11 @@ describe('CA keys written by the openssl CLI (existing upstream projects)', () =
     // Remove the intermediate cert so the root key must be opened again.
     await exec('rm', ['-f', path.join(dir, 'ca/intermediate/certs/intermediate.cert.pem')]);
     const serialBefore = await readFile(path.join(dir, 'ca/serial'), 'utf8');
+    const filesBefore = (await readdir(dir, { recursive: true })).sort();
     const second = await runCli(['init', '-d', dir, '--batch', '--ssh-key', 'k'], { env: { ...caEnv, CA_PASS: 'wrong' } });
     assert.equal(second.code, 2);
     assert.match(second.stderr, /ca\/private\/ca\.key\.pem: cannot decrypt/);
     assert.equal(await readFile(path.join(dir, 'ca/serial'), 'utf8'), serialBefore);
+    assert.deepEqual((await readdir(dir, { recursive: true })).sort(), filesBefore, 'no file created or removed');
   });
 });

@@ -87,13 +87,24 @@ export async function prepareCertificateAuthority(deps: CreateCaDeps): Promise<(
   const intermediatePass = needsIntermediatePass
     ? await obtainPassword(ctx, { envKeys: ['INTERMEDIATE_CA_PASS'], label: 'CA intermediate password', confirm: plan.intermediateKey })
     : undefined;
-  return () => applyCa(deps, plan, { subject, rootPass, intermediatePass });
+  // Open existing keys now: a wrong password must fail before the first write, not half-way.
+  const inputs: CaInputs = {
+    subject,
+    rootPass,
+    intermediatePass,
+    rootKey: plan.rootKey ? undefined : await openKey(deps, caLayout.root.key, rootPass),
+    intermediateKey: plan.intermediateKey ? undefined : await openKey(deps, caLayout.intermediate.key, intermediatePass),
+  };
+  return () => applyCa(deps, plan, inputs);
 }
 
 interface CaInputs {
   subject: CaSubjectFields | undefined;
   rootPass: SecretValue | undefined;
   intermediatePass: SecretValue | undefined;
+  /** Existing keys, decrypted; undefined when the key is to be created or not needed. */
+  rootKey: SecretValue | undefined;
+  intermediateKey: SecretValue | undefined;
 }
 
 async function applyCa(deps: CreateCaDeps, plan: CaPlan, inputs: CaInputs): Promise<void> {
@@ -101,7 +112,7 @@ async function applyCa(deps: CreateCaDeps, plan: CaPlan, inputs: CaInputs): Prom
   const { subject, rootPass, intermediatePass } = inputs;
   await createLayout(deps, subject);
 
-  const rootKey = await ensureKey(deps, caLayout.root.key, plan.rootKey, rootPass);
+  const rootKey = plan.rootKey ? await createKey(deps, caLayout.root.key, must(rootPass)) : inputs.rootKey;
   let rootCertPem: string;
   if (plan.rootCert) {
     const cert = pki.selfSignedRootCa({ key: must(rootKey), subject: dn(must(subject), `${must(subject).organization} Root CA`), days: caValidityDays.root });
@@ -111,7 +122,9 @@ async function applyCa(deps: CreateCaDeps, plan: CaPlan, inputs: CaInputs): Prom
     rootCertPem = (await ws.readFile(caLayout.root.cert)).toString('utf8');
   }
 
-  const intermediateKey = await ensureKey(deps, caLayout.intermediate.key, plan.intermediateKey, intermediatePass);
+  const intermediateKey = plan.intermediateKey
+    ? await createKey(deps, caLayout.intermediate.key, must(intermediatePass))
+    : inputs.intermediateKey;
   let intermediateCertPem: string;
   if (plan.intermediateCert) {
     const intermediateSubject = dn(must(subject), `${must(subject).organization} Intermediate CA`);
@@ -165,16 +178,16 @@ async function createLayout(deps: CreateCaDeps, subject: CaSubjectFields | undef
   }
 }
 
-/** Generates and stores an encrypted key when missing; otherwise decrypts the stored one if a password was gathered. */
-async function ensureKey(deps: CreateCaDeps, rel: string, create: boolean, pass: SecretValue | undefined): Promise<SecretValue | undefined> {
+async function createKey(deps: CreateCaDeps, rel: string, pass: SecretValue): Promise<SecretValue> {
+  const key = await deps.pki.generateRsaKey(caKeyBits);
+  await write(deps, rel, deps.pki.encryptKey(key, pass), PRIVATE, 'encrypted CA key');
+  return key;
+}
+
+/** Decrypts a stored key when a password was gathered for it (i.e. it is needed for signing). */
+async function openKey(deps: CreateCaDeps, rel: string, pass: SecretValue | undefined): Promise<SecretValue | undefined> {
   if (pass === undefined) return undefined;
-  if (create) {
-    const key = await deps.pki.generateRsaKey(caKeyBits);
-    await write(deps, rel, deps.pki.encryptKey(key, pass), PRIVATE, 'encrypted CA key');
-    return key;
-  }
-  const stored = (await deps.workspace.readFile(rel)).toString('utf8');
-  return deps.pki.decryptKey(stored, pass, rel);
+  return deps.pki.decryptKey((await deps.workspace.readFile(rel)).toString('utf8'), pass, rel);
 }
 
 /** Signs the intermediate with the root and records it the way `openssl ca` would. */
