@@ -26,15 +26,15 @@ echo "== init"
 cli init -d "$demo" --batch
 
 if [[ ! -f "$demo/servers.yaml" ]]; then
-  # Documentation addresses (TEST-NET-1): listed, never contacted.
+  # Documentation addresses (TEST-NET-3): listed, never contacted.
   cat > "$demo/servers.yaml" <<'YAML'
 servers:
   web001:
-    ip: 192.0.2.10
+    ip: 203.0.113.10
     ssh_key: ./ssh/demo
     description: demo entry
   db001:
-    ip: 192.0.2.11
+    ip: 203.0.113.11
     port: 2222
     ssh_key: ./ssh/demo
 YAML
