@@ -9,18 +9,21 @@ cd "$(dirname "$0")/.."
 with_tests=0
 [[ "${1:-}" == "--test" ]] && with_tests=1
 
-packages=(ca-certificates openssl)
-# Tests drive the real tools: openssl verifies the CA, ssh-keygen reads the keys we write.
-((with_tests)) && packages+=(openssh-client)
+# "command:package" pairs: a package is installed only when its command is missing, so tools
+# provided another way (python3 from pyenv, node from nodesource) are left alone.
+needs=(openssl:openssl update-ca-certificates:ca-certificates)
+# Tests drive the real tools: openssl verifies the CA, ssh-keygen reads the keys we write,
+# python3 gives the prompt tests a pseudo-terminal.
+((with_tests)) && needs+=(ssh-keygen:openssh-client python3:python3)
 
 node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 if ! command -v npm >/dev/null || (( $(node_major) < 20 )); then
-  packages+=(nodejs npm)
+  needs+=(node:nodejs npm:npm)
 fi
 
 missing=()
-for pkg in "${packages[@]}"; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+for pair in "${needs[@]}"; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then

@@ -33,8 +33,9 @@ export async function storeSecret(
 ): Promise<StoreSecretResult> {
   assertSecretName(params.name);
   const entries = await deps.store.list();
-  const password = await obtainPassword(deps.ctx, secretsPassword);
   const witness = passwordWitness(entries, params.name);
+  // The first encrypted secret sets the store's password: ask twice, as when choosing any password.
+  const password = await obtainPassword(deps.ctx, { ...secretsPassword, confirm: witness === undefined });
   if (witness !== undefined) await deps.store.read(witness.name, password);
   await deps.store.write(new SecretValue(params.name, params.value), password);
   return { name: params.name, replaced: entries.some((e) => e.name === params.name) };

@@ -1,0 +1,39 @@
+"""Runs a command on a pseudo-terminal and answers its prompts.
+
+Usage: pty_run.py '<json: {"argv": [...], "answers": [[prompt_substring, reply], ...]}>'
+Prints a JSON object {"exit": code, "transcript": text} on stdout. Each wait is bounded.
+Node has no PTY of its own; this lets tests drive hidden password prompts as a person would.
+"""
+import json, os, pty, select, sys, time
+
+spec = json.loads(sys.argv[1])
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(spec["argv"][0], spec["argv"])
+
+transcript = b""
+
+def pump(until=None, timeout=10.0):
+    global transcript
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                return False
+            if not chunk:
+                return False
+            transcript += chunk
+            if until is not None and until.encode() in transcript.rsplit(b"\n", 1)[-1]:
+                return True
+    return False
+
+for prompt, reply in spec["answers"]:
+    if not pump(until=prompt):
+        break
+    os.write(fd, reply.encode() + b"\r")
+pump(timeout=10.0)
+_, status = os.waitpid(pid, 0)
+print(json.dumps({"exit": os.waitstatus_to_exitcode(status), "transcript": transcript.decode("utf-8", "replace")}))
