@@ -50,10 +50,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   };
 
   protected flags!: CommandFlags<T>;
+  /** Positional words left after flags (commands with `strict = false`, such as `cmd`). */
+  protected rest: string[] = [];
 
   override async init(): Promise<void> {
     await super.init();
-    const { flags } = await this.parse({
+    const { flags, argv } = await this.parse({
       flags: this.ctor.flags,
       baseFlags: (this.ctor as typeof BaseCommand).baseFlags,
       enableJsonFlag: this.ctor.enableJsonFlag,
@@ -61,6 +63,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       strict: this.ctor.strict,
     });
     this.flags = flags as CommandFlags<T>;
+    this.rest = argv.map(String);
   }
 
   /** Resolves the project folder and its .env, and builds the context core functions receive. */

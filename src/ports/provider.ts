@@ -11,6 +11,8 @@ export interface ServerInfo {
   /** Which provider manages the machine: `self-hosted` or `hetzner`. */
   readonly provider: string;
   readonly description?: string;
+  /** Absolute path of the private key for this server, when the provider names one. */
+  readonly keyPath?: string;
 }
 
 export interface ProviderCapabilities {

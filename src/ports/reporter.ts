@@ -8,7 +8,9 @@ export type ProgressEvent =
   | { readonly kind: 'created'; readonly path: string; readonly what: string }
   | { readonly kind: 'skipped'; readonly path: string; readonly reason: string }
   | { readonly kind: 'warning'; readonly message: string; readonly host?: string }
-  | { readonly kind: 'output'; readonly host: string; readonly stream: 'stdout' | 'stderr'; readonly text: string };
+  | { readonly kind: 'output'; readonly host: string; readonly stream: 'stdout' | 'stderr'; readonly text: string }
+  | { readonly kind: 'host'; readonly host: string; readonly state: 'running' | 'ok' | 'failed'; readonly detail?: string }
+  | { readonly kind: 'transfer'; readonly host: string; readonly done: number; readonly total: number; readonly path?: string };
 
 export interface Reporter {
   emit(event: ProgressEvent): void;

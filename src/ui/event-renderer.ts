@@ -9,7 +9,9 @@ export class LineReporter implements Reporter {
   private created = 0;
   private kept = 0;
 
-  constructor(private readonly options: { debug: boolean; quiet: boolean; write?: (line: string) => void }) {}
+  constructor(
+    private readonly options: { debug: boolean; quiet: boolean; write?: (line: string) => void; writeResult?: (line: string) => void },
+  ) {}
 
   emit(event: ProgressEvent): void {
     switch (event.kind) {
@@ -29,7 +31,19 @@ export class LineReporter implements Reporter {
         this.line(event.host === undefined ? event.message : `${event.host}: ${event.message}`);
         break;
       case 'output':
-        for (const text of event.text.replace(/\n$/, '').split('\n')) this.line(`${event.host}: ${text}`);
+        // Remote stdout is the command's result (stdout); remote stderr stays on stderr.
+        if (this.options.quiet) break;
+        for (const text of event.text.split('\n')) {
+          if (event.stream === 'stdout') this.result(`${event.host}: ${text}`);
+          else this.write(`${event.host}: ${text}`);
+        }
+        break;
+      case 'host':
+        if (event.state === 'failed') this.line(`${event.host}: failed: ${event.detail ?? ''}`);
+        else if (this.options.debug) this.line(`${event.host}: ${event.state}`);
+        break;
+      case 'transfer':
+        if (this.options.debug && event.path !== undefined) this.line(`${event.host}: uploaded ${event.path} (${event.done}/${event.total})`);
         break;
     }
   }
@@ -37,6 +51,10 @@ export class LineReporter implements Reporter {
   /** A one-line account of what changed, e.g. for a re-run of init. */
   summary(): string {
     return `${this.created} created, ${this.kept} already present`;
+  }
+
+  private result(text: string): void {
+    (this.options.writeResult ?? ((line: string) => process.stdout.write(`${line}\n`)))(text);
   }
 
   private line(text: string): void {

@@ -14,3 +14,8 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
     cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
   return [format(headers), ...rows.map(format)].join('\n');
 }
+
+/** Whether live task lists can be drawn: both output streams are terminals. */
+export function canDrawTaskList(): boolean {
+  return process.stderr.isTTY === true && process.stdout.isTTY === true;
+}

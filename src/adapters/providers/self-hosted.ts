@@ -24,6 +24,7 @@ export class SelfHostedProvider implements ServerProvider {
       username: entry.username,
       port: entry.port,
       provider: entry.provider ?? 'self-hosted',
+      keyPath: entry.sshKeyPath,
       ...(entry.description === undefined ? {} : { description: entry.description }),
     }));
   }

@@ -26,17 +26,32 @@ export interface StoreSecretResult {
   readonly replaced: boolean;
 }
 
+/**
+ * Everything a secret write needs except the value: the name checked, the password obtained and
+ * checked against the store. Used where the value is only known later (an action's output), so a
+ * bad name or password fails before the action runs.
+ */
+export async function prepareSecretWrite(
+  deps: { ctx: CoreContext; store: SecretStore },
+  name: string,
+): Promise<(value: Buffer) => Promise<StoreSecretResult>> {
+  assertSecretName(name);
+  const entries = await deps.store.list();
+  const witness = passwordWitness(entries, name);
+  // The first encrypted secret sets the store's password: ask twice, as when choosing any password.
+  const password = await obtainPassword(deps.ctx, { ...secretsPassword, confirm: witness === undefined });
+  if (witness !== undefined) await deps.store.read(witness.name, password);
+  return async (value) => {
+    await deps.store.write(new SecretValue(name, value), password);
+    return { name, replaced: entries.some((e) => e.name === name) };
+  };
+}
+
 /** Stores (or rotates) one secret. A wrong password is refused before anything is written. */
 export async function storeSecret(
   deps: { ctx: CoreContext; store: SecretStore },
   params: { name: string; value: Buffer },
 ): Promise<StoreSecretResult> {
-  assertSecretName(params.name);
-  const entries = await deps.store.list();
-  const witness = passwordWitness(entries, params.name);
-  // The first encrypted secret sets the store's password: ask twice, as when choosing any password.
-  const password = await obtainPassword(deps.ctx, { ...secretsPassword, confirm: witness === undefined });
-  if (witness !== undefined) await deps.store.read(witness.name, password);
-  await deps.store.write(new SecretValue(params.name, params.value), password);
-  return { name: params.name, replaced: entries.some((e) => e.name === params.name) };
+  const write = await prepareSecretWrite(deps, params.name);
+  return write(params.value);
 }

@@ -1,0 +1,182 @@
+import { readFile } from 'node:fs/promises';
+import ssh2 from 'ssh2';
+import { OperationFailed, UserError } from '../../domain/errors.js';
+import { fingerprint, hostKeyFromBlob, hostPattern, type HostKey } from '../../remote/known-hosts.js';
+import type { HostConnector, HostTarget, RemoteHost } from '../../ports/remote-host.js';
+import { hostKeyAlgorithmsFor } from './host-key-algorithms.js';
+import { KnownHostsFile } from './known-hosts-file.js';
+import { Ssh2Host } from './ssh2-host.js';
+
+export interface ConnectorOptions {
+  /** The project's known_hosts (OpenSSH format). */
+  readonly knownHostsFile: string;
+  /** Total time allowed to establish one connection, retries included. */
+  readonly connectTimeoutMs: number;
+  /** Simultaneous SSH handshakes (the CPU-heavy part); more connections wait their turn. */
+  readonly maxHandshakes: number;
+  /** Node names whose changed host key the operator accepted for this run. */
+  readonly acceptChangedKeyFor: ReadonlySet<string>;
+  /** ssh-agent socket, used when a key is passphrase-protected. */
+  readonly agentSocket: string | undefined;
+  readonly keepaliveIntervalMs?: number;
+}
+
+/** Errors worth another attempt: the host is booting, restarting sshd, or the network blinked. */
+const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ETIMEDOUT']);
+
+class HostKeyRejected extends UserError {}
+
+function describeConnectError(target: HostTarget, err: Error & { code?: string; level?: string }): string {
+  const where = `${target.name}: cannot connect to ${target.address}:${target.port}`;
+  if (err.level === 'client-authentication') return `${target.name}: authentication failed for ${target.username}@${target.address} with ${target.keyPath}`;
+  if (err.code === 'ECONNREFUSED') return `${where}: connection refused (is sshd running?)`;
+  if (err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH') return `${where}: no route to host`;
+  if (/timed out/i.test(err.message) || err.code === 'ETIMEDOUT') return `${where}: timed out`;
+  return `${where}: ${err.message}`;
+}
+
+/** A counting semaphore, so at most `limit` handshakes run at once. */
+function limiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async (task) => {
+    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    active += 1;
+    try {
+      return await task();
+    } finally {
+      active -= 1;
+      waiting.shift()?.();
+    }
+  };
+}
+
+/**
+ * Opens verified ssh2 connections. Host keys are pinned in the project's known_hosts: a first
+ * contact is recorded, a changed key is refused before authentication finishes (so nothing runs
+ * there), unless the operator accepted it for that node.
+ */
+export class Ssh2Connector implements HostConnector {
+  private readonly knownHosts: KnownHostsFile;
+  private readonly handshake: <T>(task: () => Promise<T>) => Promise<T>;
+  private readonly open = new Set<Ssh2Host>();
+  private readonly keyCache = new Map<string, Promise<Buffer>>();
+
+  constructor(private readonly options: ConnectorOptions) {
+    this.knownHosts = new KnownHostsFile(options.knownHostsFile);
+    this.handshake = limiter(Math.max(1, options.maxHandshakes));
+  }
+
+  async connect(target: HostTarget): Promise<RemoteHost> {
+    const privateKey = await this.privateKey(target);
+    const deadline = Date.now() + this.options.connectTimeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const host = await this.handshake(() => this.attempt(target, privateKey, deadline));
+        this.open.add(host);
+        return host;
+      } catch (err) {
+        const error = err as Error & { code?: string };
+        const backoff = Math.min(2000, 200 * 2 ** (attempt - 1));
+        if (error instanceof UserError || !RETRYABLE.has(error.code ?? '') || Date.now() + backoff >= deadline) {
+          throw error instanceof UserError ? error : new OperationFailed(describeConnectError(target, error));
+        }
+        await new Promise((resolve) => setTimeout(resolve, backoff));
+      }
+    }
+  }
+
+  async closeAll(): Promise<void> {
+    for (const host of this.open) host.close();
+    this.open.clear();
+  }
+
+  private privateKey(target: HostTarget): Promise<Buffer> {
+    let key = this.keyCache.get(target.keyPath);
+    if (key === undefined) {
+      key = readFile(target.keyPath).catch((err: NodeJS.ErrnoException) => {
+        throw new UserError(`${target.name}: cannot read the SSH key ${target.keyPath} (${err.code ?? err.message})`, {
+          hints: ['create it with `nix-infra ssh-key create`, or fix ssh_key in servers.yaml'],
+        });
+      });
+      this.keyCache.set(target.keyPath, key);
+    }
+    return key;
+  }
+
+  /** Auth settings: the key itself, or ssh-agent when the key is passphrase-protected. */
+  private auth(target: HostTarget, privateKey: Buffer): ssh2.ConnectConfig {
+    const parsed = ssh2.utils.parseKey(privateKey);
+    if (!(parsed instanceof Error)) return { privateKey };
+    if (/passphrase/i.test(parsed.message)) {
+      if (this.options.agentSocket) return { agent: this.options.agentSocket };
+      throw new UserError(`${target.name}: ${target.keyPath} is protected by a passphrase`, {
+        hints: ['load it into ssh-agent (`ssh-add <key>`) and make sure SSH_AUTH_SOCK is set'],
+      });
+    }
+    throw new UserError(`${target.name}: ${target.keyPath} is not a private key ssh2 can read (${parsed.message})`);
+  }
+
+  private async attempt(target: HostTarget, privateKey: Buffer, deadline: number): Promise<Ssh2Host> {
+    const pattern = hostPattern(target.address, target.port);
+    const pinned = await this.knownHosts.pinnedKeys(pattern);
+    const client = new ssh2.Client();
+    let rejection: UserError | undefined;
+    let firstContact: HostKey | undefined;
+
+    const verify = (blob: Buffer, done: (ok: boolean) => void): void => {
+      const presented = hostKeyFromBlob(blob);
+      this.checkHostKey(target, pattern, presented).then(
+        (outcome) => {
+          if (outcome === 'first-contact') firstContact = presented;
+          done(true);
+        },
+        (err: UserError) => {
+          rejection = err;
+          done(false);
+        },
+      );
+    };
+
+    return new Promise<Ssh2Host>((resolve, reject) => {
+      client.once('ready', () => {
+        // Record a new host only once it has authenticated us: a stranger's key is never pinned.
+        const record = firstContact ? this.knownHosts.record(pattern, firstContact) : Promise.resolve();
+        record.then(() => resolve(new Ssh2Host(target, client)), reject);
+      });
+      client.once('error', (err) => {
+        client.end();
+        reject(rejection ?? err);
+      });
+      client.connect({
+        host: target.address,
+        port: target.port,
+        username: target.username,
+        ...this.auth(target, privateKey),
+        readyTimeout: Math.max(1000, deadline - Date.now()),
+        keepaliveInterval: this.options.keepaliveIntervalMs ?? 15_000,
+        keepaliveCountMax: 4,
+        hostVerifier: verify,
+        algorithms: { serverHostKey: hostKeyAlgorithmsFor(pinned) as ssh2.ServerHostKeyAlgorithm[] },
+      });
+    });
+  }
+
+  private async checkHostKey(target: HostTarget, pattern: string, presented: HostKey): Promise<'known' | 'first-contact'> {
+    const verdict = await this.knownHosts.verdict(pattern, presented);
+    if (verdict.kind === 'known') return 'known';
+    if (verdict.kind === 'new') return 'first-contact';
+    if (this.options.acceptChangedKeyFor.has(target.name)) {
+      await this.knownHosts.replace(pattern, presented);
+      return 'known';
+    }
+    throw new HostKeyRejected(`${target.name}: host key changed for ${pattern}: refusing to connect`, {
+      hints: [
+        `pinned:    ${verdict.pinned.map((k) => `${k.type} ${fingerprint(k)}`).join(', ')}`,
+        `presented: ${presented.type} ${fingerprint(presented)}`,
+        `if the machine was reinstalled, accept the new key with --accept-host-key ${target.name}`,
+        `(pinned keys are in ${this.options.knownHostsFile})`,
+      ],
+    });
+  }
+}

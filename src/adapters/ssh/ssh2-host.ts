@@ -1,0 +1,180 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { Duplex, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
+import { OperationFailed } from '../../domain/errors.js';
+import { SecretValue } from '../../domain/secret-value.js';
+import { commandLine } from '../../remote/shell-quote.js';
+import type {
+  ExecOptions,
+  ExecResult,
+  HostTarget,
+  PtyOptions,
+  RemoteCommand,
+  RemoteFileInfo,
+  RemoteFiles,
+  RemoteHost,
+  RemoteShell,
+} from '../../ports/remote-host.js';
+
+const SFTP_NO_SUCH_FILE = 2;
+
+function toCommandLine(command: RemoteCommand): string {
+  return 'argv' in command ? commandLine(command.argv) : command.script;
+}
+
+function promised<T>(run: (cb: (err: Error | null | undefined, value: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => run((err, value) => (err ? reject(err) : resolve(value))));
+}
+
+/** One authenticated ssh2 connection; every step of a command on this host goes through it. */
+export class Ssh2Host implements RemoteHost {
+  private sftpSession: Promise<RemoteFiles> | undefined;
+  private lostReason: Error | undefined;
+  readonly closed: Promise<string>;
+
+  constructor(
+    readonly target: HostTarget,
+    private readonly client: Client,
+  ) {
+    let markClosed: (reason: string) => void = () => undefined;
+    this.closed = new Promise((resolve) => (markClosed = resolve));
+    const lost = (reason: string) => (err?: Error) => {
+      this.lostReason ??= new OperationFailed(`${target.name}: connection lost (${err?.message ?? reason})`);
+      markClosed(this.lostReason.message);
+    };
+    client.on('error', lost('error'));
+    client.on('close', lost('closed'));
+  }
+
+  exec(command: RemoteCommand, options: ExecOptions = {}): Promise<ExecResult> {
+    return new Promise((resolve, reject) => {
+      if (this.lostReason) return reject(this.lostReason);
+      this.client.exec(toCommandLine(command), (err, channel) => {
+        if (err) return reject(new OperationFailed(`${this.target.name}: cannot start command: ${err.message}`));
+        this.collect(channel, options).then(resolve, reject);
+      });
+    });
+  }
+
+  private collect(channel: ClientChannel, options: ExecOptions): Promise<ExecResult> {
+    return new Promise((resolve, reject) => {
+      const stdout: Buffer[] = [];
+      const stderr: Buffer[] = [];
+      let exitCode: number | null = null;
+      let signal: string | undefined;
+      channel.on('data', (chunk: Buffer) => {
+        stdout.push(chunk);
+        options.onOutput?.('stdout', chunk);
+      });
+      channel.stderr.on('data', (chunk: Buffer) => {
+        stderr.push(chunk);
+        options.onOutput?.('stderr', chunk);
+      });
+      channel.on('exit', (code: number | null, sig?: string) => {
+        exitCode = code;
+        if (sig) signal = sig;
+      });
+      channel.on('error', (err: Error) => reject(new OperationFailed(`${this.target.name}: ${err.message}`)));
+      channel.on('close', () => {
+        // A channel that closes without an exit status was cut off (host or sshd went away).
+        if (exitCode === null && signal === undefined && this.lostReason) return reject(this.lostReason);
+        resolve({ exitCode, ...(signal === undefined ? {} : { signal }), stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr) });
+      });
+      this.feedStdin(channel, options.stdin);
+    });
+  }
+
+  private feedStdin(channel: ClientChannel, stdin: ExecOptions['stdin']): void {
+    if (stdin === undefined) return void channel.end();
+    if (stdin instanceof SecretValue) return void channel.end(stdin.reveal());
+    if (Buffer.isBuffer(stdin)) return void channel.end(stdin);
+    stdin.pipe(channel);
+  }
+
+  files(): Promise<RemoteFiles> {
+    this.sftpSession ??= promised<SFTPWrapper>((cb) => this.client.sftp(cb)).then(
+      (sftp) => new Ssh2Files(sftp),
+      (err: Error) => {
+        this.sftpSession = undefined;
+        throw new OperationFailed(`${this.target.name}: cannot open SFTP: ${err.message}`);
+      },
+    );
+    return this.sftpSession;
+  }
+
+  forward(host: string, port: number): Promise<Duplex> {
+    return promised<ClientChannel>((cb) => this.client.forwardOut('127.0.0.1', 0, host, port, cb)).catch((err: Error) => {
+      throw new OperationFailed(`${this.target.name}: cannot reach ${host}:${port} from the host: ${err.message}`);
+    });
+  }
+
+  async shell(pty: PtyOptions): Promise<RemoteShell> {
+    const channel = await promised<ClientChannel>((cb) => this.client.shell({ term: pty.term, rows: pty.rows, cols: pty.cols }, cb));
+    const done = new Promise<number | null>((resolve) => {
+      let code: number | null = null;
+      channel.on('exit', (c: number | null) => (code = c));
+      channel.on('close', () => resolve(code));
+    });
+    return { stream: channel, resize: (rows, cols) => channel.setWindow(rows, cols, 0, 0), done };
+  }
+
+  close(): void {
+    this.client.end();
+  }
+}
+
+/** SFTP operations with atomic writes (temp name + POSIX rename). */
+class Ssh2Files implements RemoteFiles {
+  constructor(private readonly sftp: SFTPWrapper) {}
+
+  async stat(remotePath: string): Promise<RemoteFileInfo | undefined> {
+    try {
+      const stats = await promised<import('ssh2').Stats>((cb) => this.sftp.stat(remotePath, cb));
+      return { mode: stats.mode & 0o7777, size: stats.size, isDirectory: stats.isDirectory() };
+    } catch (err) {
+      if ((err as { code?: number }).code === SFTP_NO_SUCH_FILE) return undefined;
+      throw err;
+    }
+  }
+
+  async mkdirp(remotePath: string, mode = 0o755): Promise<void> {
+    const parts = path.posix.resolve('/', remotePath).split('/').filter(Boolean);
+    let current = '';
+    for (const part of parts) {
+      current += `/${part}`;
+      const existing = await this.stat(current);
+      if (existing?.isDirectory) continue;
+      if (existing) throw new OperationFailed(`${current} exists and is not a folder`);
+      await promised<void>((cb) => this.sftp.mkdir(current, { mode }, (err) => cb(err, undefined))).catch(async (err: Error) => {
+        // Another upload to the same host may have created it meanwhile.
+        if (!(await this.stat(current))?.isDirectory) throw err;
+      });
+    }
+  }
+
+  async writeFile(remotePath: string, source: Buffer | Readable, mode: number): Promise<void> {
+    const temp = path.posix.join(path.posix.dirname(remotePath), `.${path.posix.basename(remotePath)}.${randomBytes(4).toString('hex')}.tmp`);
+    try {
+      if (Buffer.isBuffer(source)) {
+        await promised<void>((cb) => this.sftp.writeFile(temp, source, { mode }, (err) => cb(err, undefined)));
+      } else {
+        await pipeline(source, this.sftp.createWriteStream(temp, { mode }));
+      }
+      // The server applies its umask at creation; set the mode explicitly before it becomes visible.
+      await promised<void>((cb) => this.sftp.chmod(temp, mode, (err) => cb(err, undefined)));
+      await promised<void>((cb) => this.sftp.ext_openssh_rename(temp, remotePath, (err) => cb(err, undefined)));
+    } catch (err) {
+      await promised<void>((cb) => this.sftp.unlink(temp, () => cb(null, undefined)));
+      throw err;
+    }
+  }
+
+  async remove(remotePath: string): Promise<void> {
+    await promised<void>((cb) =>
+      this.sftp.unlink(remotePath, (err) => cb(err && (err as { code?: number }).code !== SFTP_NO_SUCH_FILE ? err : null, undefined)),
+    );
+  }
+}
+

@@ -1,0 +1,81 @@
+import path from 'node:path';
+import { Flags } from '@oclif/core';
+import { FsSecretStore } from '../../adapters/secret-store/fs-secret-store.js';
+import { parseEnvVars, runAction, type ActionOutput } from '../../core/remote/action.js';
+import { prepareSecretWrite } from '../../core/secrets/store-secret.js';
+import { parseTargetList } from '../../core/targets.js';
+import { UserError } from '../../domain/errors.js';
+import { printResult } from '../../ui/output.js';
+import { BaseCommand } from '../base-command.js';
+import { connectionFlags, targetFlag } from '../node-flags.js';
+import { openNodeRun } from '../node-run.js';
+import { hostResults, type HostResultsJson } from './host-results.js';
+import { nodeRunOptions } from './run-options.js';
+
+/** `fleet action` and `cluster action`. */
+export abstract class ActionCommand extends BaseCommand<typeof ActionCommand> {
+  static override summary = "Run an app module's action.sh on the target nodes, optionally keeping its output as a secret.";
+
+  static override description = `Uploads app_modules/<module>/action.sh to a fresh temporary path on each node, runs it with
+bash and the words of --cmd as arguments, then removes it. Every word and every --env-vars value
+reaches the script literally: quotes, $(...), backticks and ";" are not interpreted. Values may
+contain "=" and use [%%<node>.ipv4%%], [%%localhost.hostname%%] and [%%localhost.ipv4%%].
+
+With --save-as-secret (one target only), the script's stdout is stored in the local secret store
+instead of being shown; stderr is shown. A failing action stores nothing.`;
+
+  static override enableJsonFlag = true;
+
+  static override flags = {
+    target: targetFlag,
+    'app-module': Flags.string({ summary: 'Folder under app_modules/ holding action.sh.', required: true }),
+    cmd: Flags.string({ summary: 'Arguments for action.sh, e.g. "create-db mydb" (split like a shell would, never expanded).', required: true }),
+    'env-vars': Flags.string({ summary: 'NAME=value pairs for the script, comma separated or repeated.', multiple: true, multipleNonGreedy: true }),
+    'save-as-secret': Flags.string({ summary: "Store the script's stdout as this secret.", aliases: ['store-as-secret'] }),
+    ...connectionFlags,
+  };
+
+  async run(): Promise<HostResultsJson<ActionOutput>> {
+    const session = this.openProject();
+    const secretName = this.flags['save-as-secret'];
+    const env = parseEnvVars(this.flags['env-vars'] ?? []);
+    if (secretName !== undefined && parseTargetList(this.flags.target).length !== 1) {
+      throw new UserError('--save-as-secret needs exactly one target (one secret cannot hold several nodes\' output)');
+    }
+    // Name and password are settled before anything runs: the action's output must have a home.
+    const saveSecret =
+      secretName === undefined
+        ? undefined
+        : await prepareSecretWrite({ ctx: session.ctx, store: new FsSecretStore(path.join(session.workingDir, 'secrets')) }, secretName);
+
+    const run = await openNodeRun(
+      session,
+      nodeRunOptions(this.flags, {
+        sshKeyName: this.sshKeyName(session),
+        json: this.jsonEnabled(),
+        title: `action ${this.flags['app-module']}: ${this.flags.cmd}`,
+      }),
+    );
+    const result = await runAction(
+      { ...run.deps, project: session.workspace },
+      {
+        targets: run.targets,
+        servers: run.servers,
+        appModule: this.flags['app-module'],
+        cmd: this.flags.cmd,
+        env,
+        concurrency: run.concurrency,
+        captureStdout: saveSecret !== undefined,
+      },
+    ).catch(async (err: unknown) => {
+      await run.abort();
+      throw err;
+    });
+    process.exitCode = await run.finish(result.outcomes);
+    if (saveSecret !== undefined && result.captured !== undefined) {
+      const saved = await saveSecret(result.captured.reveal());
+      if (!this.jsonEnabled()) printResult(`Output saved as secret: ${saved.name}`);
+    }
+    return hostResults(result.outcomes);
+  }
+}

@@ -1,0 +1,55 @@
+import { Flags } from '@oclif/core';
+import { forwardLocalPort } from '../../adapters/local-port-forward.js';
+import { OperationFailed } from '../../domain/errors.js';
+import { printNote } from '../../ui/output.js';
+import { BaseCommand } from '../base-command.js';
+import { connectionFlags } from '../node-flags.js';
+import { prepareConnections } from '../node-run.js';
+
+/** `fleet port-forward`: a local port carried to a port on (or reachable from) one node. */
+export abstract class PortForwardCommand extends BaseCommand<typeof PortForwardCommand> {
+  static override summary = 'Forward a local port to a port on a node, until Ctrl-C.';
+
+  static override description = `Listens on 127.0.0.1:<local-port> and carries every connection through the node's SSH
+connection to <remote-host>:<remote-port> as seen from the node (127.0.0.1 by default, i.e. a
+service listening on the node's loopback). Ctrl-C stops it and exits 0; a lost connection
+exits 1.`;
+
+  static override flags = {
+    target: Flags.string({ summary: 'The node.', required: true }),
+    'local-port': Flags.integer({ summary: 'Port on this machine (127.0.0.1); 0 picks a free one.', required: true, min: 0, max: 65535 }),
+    'remote-port': Flags.integer({ summary: 'Port on the node.', required: true, min: 1, max: 65535 }),
+    'remote-host': Flags.string({ summary: 'Address as seen from the node.', default: '127.0.0.1' }),
+    ...connectionFlags,
+  };
+
+  async run(): Promise<void> {
+    const session = this.openProject();
+    const { connector, targets } = await prepareConnections(session, {
+      targetValues: [this.flags.target],
+      concurrency: 1,
+      connectTimeoutSeconds: this.flags['connect-timeout'],
+      acceptHostKey: this.flags['accept-host-key'] ?? [],
+      sshKeyName: this.sshKeyName(session),
+    });
+    const target = targets[0] as (typeof targets)[number];
+    try {
+      const host = await connector.connect(target);
+      const remote = `${this.flags['remote-host']}:${this.flags['remote-port']}`;
+      const forward = await forwardLocalPort(host, this.flags['local-port'], this.flags['remote-host'], this.flags['remote-port'], (message) =>
+        printNote(`warning: ${message}`),
+      );
+      printNote(`Forwarding 127.0.0.1:${forward.localPort} -> ${target.name} ${remote} (Ctrl-C to stop)`);
+      const stopped = new Promise<'signal'>((resolve) => {
+        process.once('SIGINT', () => resolve('signal'));
+        process.once('SIGTERM', () => resolve('signal'));
+      });
+      const ended = await Promise.race([stopped, host.closed]);
+      await forward.stop();
+      if (ended !== 'signal') throw new OperationFailed(`${target.name}: SSH connection ended; forwarding stopped (${ended})`);
+      printNote('Forwarding stopped.');
+    } finally {
+      await connector.closeAll();
+    }
+  }
+}

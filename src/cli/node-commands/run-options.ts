@@ -1,0 +1,19 @@
+import type { NodeRunOptions } from '../node-run.js';
+
+interface ConnectionFlagValues {
+  target: string[];
+  concurrency: number;
+  'connect-timeout': number;
+  'accept-host-key'?: string[];
+}
+
+/** NodeRunOptions from the shared connection flags. */
+export function nodeRunOptions(flags: ConnectionFlagValues, extra: { sshKeyName: string | undefined; json: boolean; title: string }): NodeRunOptions {
+  return {
+    targetValues: flags.target,
+    concurrency: flags.concurrency,
+    connectTimeoutSeconds: flags['connect-timeout'],
+    acceptHostKey: flags['accept-host-key'] ?? [],
+    ...extra,
+  };
+}

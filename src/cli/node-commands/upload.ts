@@ -1,0 +1,44 @@
+import { Flags } from '@oclif/core';
+import { NodeLocalFiles } from '../../adapters/node-local-files.js';
+import { uploadTree, type UploadSummary } from '../../core/remote/upload.js';
+import { parseFileList } from '../../core/targets.js';
+import { BaseCommand } from '../base-command.js';
+import { connectionFlags, targetFlag } from '../node-flags.js';
+import { openNodeRun } from '../node-run.js';
+import { hostResults, type HostResultsJson } from './host-results.js';
+import { nodeRunOptions } from './run-options.js';
+
+/** `fleet upload` and `cluster upload`. */
+export abstract class UploadCommand extends BaseCommand<typeof UploadCommand> {
+  static override summary = 'Copy local files and folders to the target nodes over SFTP.';
+
+  static override description = `Each path keeps its name under --remote-path, folders are copied recursively, and file
+modes are kept. Every file is written to a temporary name and renamed into place, so programs on
+the node never read half a file. Links to folders are skipped (with a warning).`;
+
+  static override enableJsonFlag = true;
+
+  static override flags = {
+    target: targetFlag,
+    file: Flags.string({ summary: 'Local file(s) or folder(s): "a b" (split on spaces), or the flag repeated (one path each).', multiple: true, multipleNonGreedy: true, required: true }),
+    'remote-path': Flags.string({ summary: 'Absolute folder on the nodes.', default: '/root/uploads' }),
+    ...connectionFlags,
+  };
+
+  async run(): Promise<HostResultsJson<UploadSummary>> {
+    const session = this.openProject();
+    const run = await openNodeRun(
+      session,
+      nodeRunOptions(this.flags, { sshKeyName: this.sshKeyName(session), json: this.jsonEnabled(), title: `upload to ${this.flags['remote-path']}` }),
+    );
+    const outcomes = await uploadTree(
+      { ...run.deps, local: new NodeLocalFiles(process.cwd()) },
+      { targets: run.targets, paths: parseFileList(this.flags.file), remotePath: this.flags['remote-path'], concurrency: run.concurrency },
+    ).catch(async (err: unknown) => {
+      await run.abort();
+      throw err;
+    });
+    process.exitCode = await run.finish(outcomes);
+    return hostResults(outcomes);
+  }
+}

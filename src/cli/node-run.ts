@@ -1,0 +1,94 @@
+import path from 'node:path';
+import { Ssh2Connector } from '../adapters/ssh/ssh2-connector.js';
+import { envValue } from '../config/env.js';
+import type { FanoutDeps, HostOutcome } from '../core/remote/fanout.js';
+import { checkSshKeyName } from '../core/init/ssh-key.js';
+import { parseTargetList, resolveTargets } from '../core/targets.js';
+import { ExitCode } from '../domain/errors.js';
+import type { ServerInfo } from '../ports/provider.js';
+import type { Reporter } from '../ports/reporter.js';
+import type { HostTarget } from '../ports/remote-host.js';
+import { summarise } from '../ui/host-summary.js';
+import { ListrHostReporter } from '../ui/listr-host-reporter.js';
+import { canDrawTaskList, printNote } from '../ui/output.js';
+import type { ProjectSession } from './base-command.js';
+import { openProvider } from './open-provider.js';
+
+export interface NodeRunOptions {
+  readonly targetValues: readonly string[];
+  readonly concurrency: number;
+  readonly connectTimeoutSeconds: number;
+  readonly acceptHostKey: readonly string[];
+  readonly sshKeyName: string | undefined;
+  readonly json: boolean;
+  readonly title: string;
+}
+
+/** Everything a multi-host command needs, and the one way such a command ends. */
+export interface NodeRun {
+  readonly deps: FanoutDeps;
+  readonly targets: readonly HostTarget[];
+  /** Every server the provider lists (placeholders may name any of them). */
+  readonly servers: readonly ServerInfo[];
+  readonly concurrency: number;
+  readonly knownHostsFile: string;
+  /** Closes connections, finishes the display, prints the summary; returns the exit code. */
+  finish(outcomes: readonly HostOutcome<unknown>[]): Promise<number>;
+  /** Closes connections after an error that ended the command early. */
+  abort(): Promise<void>;
+}
+
+export interface NodeConnection {
+  readonly connector: Ssh2Connector;
+  readonly targets: readonly HostTarget[];
+  readonly servers: readonly ServerInfo[];
+  readonly knownHostsFile: string;
+}
+
+/** Resolves the targets through the provider and prepares (but does not open) connections. */
+export async function prepareConnections(session: ProjectSession, options: Omit<NodeRunOptions, 'json' | 'title'>): Promise<NodeConnection> {
+  const provider = await openProvider(session);
+  let defaultKeyPath: string | undefined;
+  if (options.sshKeyName !== undefined) {
+    checkSshKeyName(options.sshKeyName);
+    defaultKeyPath = path.join(session.workingDir, 'ssh', options.sshKeyName);
+  }
+  const servers = await provider.listServers();
+  const targets = resolveTargets(servers, parseTargetList(options.targetValues), defaultKeyPath);
+  const knownHostsFile = path.join(session.workingDir, 'ssh', 'known_hosts');
+  const connector = new Ssh2Connector({
+    knownHostsFile,
+    connectTimeoutMs: options.connectTimeoutSeconds * 1000,
+    // Handshakes are the CPU-heavy part of a connection; more than this at once only queues
+    // on the event loop and makes every one of them slower.
+    maxHandshakes: Math.min(options.concurrency, 16),
+    acceptChangedKeyFor: new Set(parseTargetList(options.acceptHostKey)),
+    agentSocket: envValue(session.ctx.env, 'SSH_AUTH_SOCK'),
+  });
+  return { connector, targets, servers, knownHostsFile };
+}
+
+export async function openNodeRun(session: ProjectSession, options: NodeRunOptions): Promise<NodeRun> {
+  const { connector, targets, servers, knownHostsFile } = await prepareConnections(session, options);
+  const useListr = !options.json && canDrawTaskList();
+  const listr = useListr ? new ListrHostReporter(targets.map((t) => t.name), options.title) : undefined;
+  const reporter: Reporter = listr ?? session.reporter;
+
+  return {
+    deps: { connector, reporter, now: session.ctx.now },
+    targets,
+    servers,
+    concurrency: options.concurrency,
+    knownHostsFile,
+    async finish(outcomes) {
+      await connector.closeAll();
+      await listr?.finish();
+      printNote(summarise(outcomes));
+      return outcomes.every((o) => o.ok) ? ExitCode.ok : ExitCode.failed;
+    },
+    async abort() {
+      await connector.closeAll();
+      await listr?.finish();
+    },
+  };
+}

@@ -1,0 +1,33 @@
+import { UserError } from '../domain/errors.js';
+
+/** `[%%key%%]`, non-greedy and on one line, as upstream's templates write them. */
+const PLACEHOLDER = /\[%%(.*?)%%\]/g;
+
+export type PlaceholderResolver = (key: string) => string | undefined;
+
+/**
+ * Replaces every placeholder in `text`. A key the resolver does not know is an error naming
+ * where it stands (upstream left such text in place, to fail later inside Nix or at run time).
+ */
+export function substitutePlaceholders(text: string, resolve: PlaceholderResolver, where: string): string {
+  return text.replace(PLACEHOLDER, (match: string, key: string, offset: number) => {
+    const value = resolve(key);
+    if (value !== undefined) return value;
+    const line = text.slice(0, offset).split('\n').length;
+    throw new UserError(`${where}${text.includes('\n') ? `:${line}` : ''}: unknown placeholder ${match}`, {
+      hints: ['known forms: [%%<node>.ipv4%%], [%%localhost.hostname%%], [%%localhost.ipv4%%]'],
+    });
+  });
+}
+
+/** The node map upstream offers to actions: `<node>.ipv4` for every server, `localhost.*` for the target. */
+export function nodeAddressResolver(
+  servers: ReadonlyArray<{ name: string; address: string | undefined }>,
+  localhost: { name: string; address: string },
+): PlaceholderResolver {
+  const map = new Map<string, string>();
+  for (const server of servers) if (server.address !== undefined) map.set(`${server.name}.ipv4`, server.address);
+  map.set('localhost.hostname', localhost.name);
+  map.set('localhost.ipv4', localhost.address);
+  return (key) => map.get(key);
+}

@@ -1,0 +1,86 @@
+import type { Duplex, Readable } from 'node:stream';
+import type { SecretValue } from '../domain/secret-value.js';
+
+/**
+ * A command for a remote host, as data. `argv` is quoted by the adapter, each element exactly
+ * once, so nothing in it is interpreted by the remote shell. `script` is an operator's own shell
+ * text (`cmd`), which is meant to be interpreted, and is passed as written.
+ */
+export type RemoteCommand = { readonly argv: readonly string[] } | { readonly script: string };
+
+export interface ExecOptions {
+  /** Written to the command's stdin, then stdin is closed. A SecretValue never appears in argv. */
+  readonly stdin?: Buffer | SecretValue | Readable;
+  /** Live output, for progress; the full output is also in the result. */
+  readonly onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+}
+
+export interface ExecResult {
+  /** Exit status; null when the command was killed by a signal or the channel closed without one. */
+  readonly exitCode: number | null;
+  readonly signal?: string;
+  readonly stdout: Buffer;
+  readonly stderr: Buffer;
+}
+
+export interface RemoteFileInfo {
+  readonly mode: number;
+  readonly size: number;
+  readonly isDirectory: boolean;
+}
+
+/** File operations over SFTP (no shell involved, so paths are never interpreted). */
+export interface RemoteFiles {
+  stat(path: string): Promise<RemoteFileInfo | undefined>;
+  /** mkdir -p; existing folders are left as they are. */
+  mkdirp(path: string, mode?: number): Promise<void>;
+  /**
+   * Streams `source` to a temporary name next to `path`, sets `mode`, then renames it over
+   * `path`, so the target is never seen half-written.
+   */
+  writeFile(path: string, source: Buffer | Readable, mode: number): Promise<void>;
+  remove(path: string): Promise<void>;
+}
+
+export interface PtyOptions {
+  readonly term: string;
+  readonly rows: number;
+  readonly cols: number;
+}
+
+/** An interactive session: a duplex stream plus a way to follow the local terminal's size. */
+export interface RemoteShell {
+  readonly stream: Duplex;
+  resize(rows: number, cols: number): void;
+  /** Resolves with the remote exit status when the session ends. */
+  readonly done: Promise<number | null>;
+}
+
+/** The address and identity of one host, as every provider describes it. */
+export interface HostTarget {
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+  readonly username: string;
+  /** Absolute path of the private key. */
+  readonly keyPath: string;
+}
+
+/** One open connection to one host, reused by every step of a command. */
+export interface RemoteHost {
+  readonly target: HostTarget;
+  exec(command: RemoteCommand, options?: ExecOptions): Promise<ExecResult>;
+  files(): Promise<RemoteFiles>;
+  /** A TCP stream to `host:port` as seen from the remote host (ssh -L). */
+  forward(host: string, port: number): Promise<Duplex>;
+  shell(pty: PtyOptions): Promise<RemoteShell>;
+  /** Resolves with a reason when the connection ends (closed by us, or lost). */
+  readonly closed: Promise<string>;
+}
+
+export interface HostConnector {
+  /** Connects (with bounded retries) and verifies the host key before anything runs. */
+  connect(target: HostTarget): Promise<RemoteHost>;
+  /** Closes every connection this connector opened. */
+  closeAll(): Promise<void>;
+}
