@@ -5,6 +5,7 @@ import { fingerprint, hostKeyFromBlob, hostPattern, type HostKey } from '../../r
 import type { HostConnector, HostTarget, RemoteHost } from '../../ports/remote-host.js';
 import { hostKeyAlgorithmsFor } from './host-key-algorithms.js';
 import { KnownHostsFile } from './known-hosts-file.js';
+import { coalescingSocket } from './coalescing-socket.js';
 import { Ssh2Host } from './ssh2-host.js';
 
 export interface ConnectorOptions {
@@ -149,6 +150,7 @@ export class Ssh2Connector implements HostConnector {
         reject(rejection ?? err);
       });
       client.connect({
+        sock: coalescingSocket(target.address, target.port),
         host: target.address,
         port: target.port,
         username: target.username,

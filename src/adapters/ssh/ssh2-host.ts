@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Duplex, Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
 import { OperationFailed } from '../../domain/errors.js';
 import { SecretValue } from '../../domain/secret-value.js';
@@ -19,6 +18,9 @@ import type {
 } from '../../ports/remote-host.js';
 
 const SFTP_NO_SUCH_FILE = 2;
+/** Below every server's limit (OpenSSH accepts 256 KiB; the SFTP draft guarantees 32 KiB). */
+const WRITE_CHUNK = 32 * 1024;
+const MAX_WRITES_IN_FLIGHT = 16;
 
 function toCommandLine(command: RemoteCommand): string {
   return 'argv' in command ? commandLine(command.argv) : command.script;
@@ -127,7 +129,31 @@ export class Ssh2Host implements RemoteHost {
 
 /** SFTP operations with atomic writes (temp name + POSIX rename). */
 class Ssh2Files implements RemoteFiles {
+  /** The server's umask, learned once per session (see `writeFile`). */
+  private umask: Promise<number> | undefined;
+
   constructor(private readonly sftp: SFTPWrapper) {}
+
+  /**
+   * Files are created with the wanted mode, which the server filters through its umask. Knowing
+   * the umask tells which files need an extra chmod: with the usual 022, none of the usual modes
+   * do, which saves a request per file (a fifth of an upload's server work). Learned by creating
+   * one probe file with mode 0777 next to the first upload.
+   */
+  private learnUmask(folder: string): Promise<number> {
+    this.umask ??= (async () => {
+      const probe = path.posix.join(folder, `.nix-infra-umask.${randomBytes(4).toString('hex')}`);
+      const handle = await promised<Buffer>((cb) => this.sftp.open(probe, 'w', { mode: 0o777 }, cb));
+      try {
+        const stats = await promised<import('ssh2').Stats>((cb) => this.sftp.fstat(handle, cb));
+        return ~stats.mode & 0o777;
+      } finally {
+        await promised<void>((cb) => this.sftp.close(handle, () => cb(null, undefined)));
+        await promised<void>((cb) => this.sftp.unlink(probe, () => cb(null, undefined)));
+      }
+    })().catch(() => 0o7777); // unknown: chmod every file
+    return this.umask;
+  }
 
   async stat(remotePath: string): Promise<RemoteFileInfo | undefined> {
     try {
@@ -154,21 +180,50 @@ class Ssh2Files implements RemoteFiles {
     }
   }
 
+  /**
+   * Open, then every chunk written without waiting for the previous one (SFTP servers answer in
+   * order; waiting per chunk made uploads latency-bound), then chmod, close and rename. The rename
+   * is only sent once every write has succeeded, so a failed upload never replaces the target.
+   */
   async writeFile(remotePath: string, source: Buffer | Readable, mode: number): Promise<void> {
     const temp = path.posix.join(path.posix.dirname(remotePath), `.${path.posix.basename(remotePath)}.${randomBytes(4).toString('hex')}.tmp`);
+    const umask = await this.learnUmask(path.posix.dirname(remotePath));
+    const handle = await promised<Buffer>((cb) => this.sftp.open(temp, 'w', { mode }, cb));
+    let closed = false;
     try {
-      if (Buffer.isBuffer(source)) {
-        await promised<void>((cb) => this.sftp.writeFile(temp, source, { mode }, (err) => cb(err, undefined)));
-      } else {
-        await pipeline(source, this.sftp.createWriteStream(temp, { mode }));
-      }
-      // The server applies its umask at creation; set the mode explicitly before it becomes visible.
-      await promised<void>((cb) => this.sftp.chmod(temp, mode, (err) => cb(err, undefined)));
+      await this.writeChunks(handle, source);
+      // Set the exact mode before the file becomes visible, where the umask would have changed it.
+      if ((mode & umask) !== 0 || mode > 0o777) await promised<void>((cb) => this.sftp.fchmod(handle, mode, (err) => cb(err, undefined)));
+      closed = true;
+      await promised<void>((cb) => this.sftp.close(handle, (err) => cb(err, undefined)));
       await promised<void>((cb) => this.sftp.ext_openssh_rename(temp, remotePath, (err) => cb(err, undefined)));
     } catch (err) {
+      if (!closed) await promised<void>((cb) => this.sftp.close(handle, () => cb(null, undefined)));
       await promised<void>((cb) => this.sftp.unlink(temp, () => cb(null, undefined)));
       throw err;
     }
+  }
+
+  private async writeChunks(handle: Buffer, source: Buffer | Readable): Promise<void> {
+    const inFlight = new Set<Promise<void>>();
+    let position = 0;
+    const send = async (chunk: Buffer): Promise<void> => {
+      for (let off = 0; off < chunk.length; off += WRITE_CHUNK) {
+        const len = Math.min(WRITE_CHUNK, chunk.length - off);
+        const request = promised<void>((cb) => this.sftp.write(handle, chunk, off, len, position, (err) => cb(err, undefined)));
+        position += len;
+        inFlight.add(request);
+        void request.then(
+          () => inFlight.delete(request),
+          () => undefined,
+        );
+        // Bounded pipelining: memory stays flat for large files.
+        if (inFlight.size >= MAX_WRITES_IN_FLIGHT) await Promise.race(inFlight);
+      }
+    };
+    if (Buffer.isBuffer(source)) await send(source);
+    else for await (const chunk of source) await send(chunk as Buffer);
+    await Promise.all(inFlight);
   }
 
   async remove(remotePath: string): Promise<void> {

@@ -4,10 +4,16 @@ import type { LocalEntry, LocalFiles } from '../../ports/local-files.js';
 import type { HostTarget, RemoteFiles } from '../../ports/remote-host.js';
 import { forEachHost, type FanoutDeps, type HostOutcome } from './fanout.js';
 
-/** Files up to this size are read once and sent to every host from memory. */
-const CACHE_LIMIT = 1024 * 1024;
-/** Files in flight per host: enough to hide SFTP round trips, few enough to keep memory flat. */
+/** Files up to this size are read once and sent to every host from memory; larger ones are streamed per host. */
+const CACHE_LIMIT = 8 * 1024 * 1024;
+/** Files in flight per host: enough to hide SFTP round trips. */
 const FILES_IN_FLIGHT = 16;
+/**
+ * Bytes in flight across ALL hosts. Each byte sent is copied a few times on its way out (SFTP
+ * request, encrypted packet, socket queue), so without a shared budget memory grows with the
+ * number of hosts; with it, a 64-host upload needs no more than a 16-host one.
+ */
+const BYTES_IN_FLIGHT = 12 * 1024 * 1024;
 
 export interface UploadSummary {
   readonly files: number;
@@ -45,6 +51,7 @@ export async function uploadTree(
     return cached;
   };
   const bytes = files.reduce((sum, f) => sum + f.size, 0);
+  const budget = byteBudget(BYTES_IN_FLIGHT);
 
   return forEachHost(deps, params.targets, params.concurrency, async (host) => {
     const sftp = await host.files();
@@ -52,7 +59,7 @@ export async function uploadTree(
     for (const dir of entries.filter((e) => e.isDirectory)) await sftp.mkdirp(path.posix.join(remoteRoot, dir.relPath), dir.mode);
     let done = 0;
     await inBatches(files, FILES_IN_FLIGHT, async (file) => {
-      await send(sftp, path.posix.join(remoteRoot, file.relPath), await content(file), file.mode);
+      await budget(file.size, async () => send(sftp, path.posix.join(remoteRoot, file.relPath), await content(file), file.mode));
       done += 1;
       deps.reporter.emit({ kind: 'transfer', host: host.target.name, done, total: files.length, path: file.relPath });
     });
@@ -71,4 +78,27 @@ async function inBatches<T>(items: readonly T[], limit: number, work: (item: T) 
     while (next < items.length) await work(items[next++] as T);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
+/**
+ * A shared allowance of bytes: `run` waits until `size` bytes (capped at the whole budget, so a
+ * file larger than the budget still goes, alone) are free, and gives them back when it is done.
+ */
+function byteBudget(total: number): (size: number, run: () => Promise<void>) => Promise<void> {
+  let free = total;
+  const waiting: Array<() => void> = [];
+  const wake = (): void => {
+    while (waiting.length > 0 && free > 0) (waiting.shift() as () => void)();
+  };
+  return async (size, run) => {
+    const need = Math.min(Math.max(size, 1), total);
+    while (free < need) await new Promise<void>((resolve) => waiting.push(resolve));
+    free -= need;
+    try {
+      await run();
+    } finally {
+      free += need;
+      wake();
+    }
+  };
 }
