@@ -1,15 +1,24 @@
 """Runs a command on a pseudo-terminal and answers its prompts.
 
-Usage: pty_run.py '<json: {"argv": [...], "answers": [[prompt_substring, reply], ...]}>'
+Usage: pty_run.py '<json: {"argv": [...], "answers": [[prompt_substring, reply], ...], "size": [rows, cols]}>'
+A reply may be {"resize": [rows, cols]}: the terminal is resized (and SIGWINCH sent) instead of typing.
 Prints a JSON object {"exit": code, "transcript": text} on stdout. Each wait is bounded.
 Node has no PTY of its own; this lets tests drive hidden password prompts as a person would.
 """
-import json, os, pty, select, sys, time
+import fcntl, json, os, pty, select, signal, struct, sys, termios, time
 
 spec = json.loads(sys.argv[1])
+
+
+def set_size(fd, rows, cols):
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
 pid, fd = pty.fork()
 if pid == 0:
     os.execvp(spec["argv"][0], spec["argv"])
+if "size" in spec:
+    set_size(fd, *spec["size"])
 
 transcript = b""
 
@@ -33,6 +42,10 @@ def pump(until=None, timeout=10.0):
 for prompt, reply in spec["answers"]:
     if not pump(until=prompt):
         break
+    if isinstance(reply, dict) and "resize" in reply:
+        set_size(fd, *reply["resize"])
+        os.kill(pid, signal.SIGWINCH)
+        continue
     os.write(fd, reply.encode() + b"\r")
 pump(timeout=10.0)
 _, status = os.waitpid(pid, 0)

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, it } from 'node:test';
+import { repoRoot, tempDir } from './support/repo.js';
+import { canRunSandbox, startSandbox } from './support/sandbox.js';
+
+const exec = promisify(execFile);
+const skip = canRunSandbox() ? false : 'sandbox hosts need root';
+
+describe('interactive commands on sandbox hosts', { skip }, () => {
+  it('ssh opens a shell whose terminal follows the local window size, and returns its exit code', async (t) => {
+    const dir = await tempDir(t, 'nix-infra-ssh-');
+    await startSandbox(t, { hosts: 1, project: dir });
+    const spec = {
+      argv: [process.execPath, path.join(repoRoot, 'bin', 'run.js'), 'fleet', 'ssh', '-d', dir, '--target', 'node001'],
+      size: [30, 100],
+      answers: [
+        ['#', 'stty size'],
+        ['#', { resize: [40, 120] }],
+        ['#', 'sleep 0.3; stty size; hostname'],
+        ['#', 'exit 7'],
+      ],
+    };
+    const { stdout } = await exec('python3', [path.join(repoRoot, 'test', 'support', 'pty_run.py'), JSON.stringify(spec)], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', TERM: 'xterm' },
+    });
+    const result = JSON.parse(stdout) as { exit: number; transcript: string };
+    assert.match(result.transcript, /^30 100\r?$/m);
+    assert.match(result.transcript, /^40 120\r?$/m);
+    assert.match(result.transcript, /^node001\r?$/m);
+    assert.equal(result.exit, 7);
+  });
+
+  it('port-forward carries local connections to a port on the node, and stops cleanly on SIGINT', async (t) => {
+    const dir = await tempDir(t, 'nix-infra-pf-');
+    const sandbox = await startSandbox(t, { hosts: 1, project: dir });
+    await sandbox.exec('node001', ['sh', '-c', 'mkdir -p /srv/www && echo hello-from-node001 > /srv/www/index.html']);
+    await sandbox.exec('node001', ['sh', '-c', 'cd /srv/www && nohup python3 -m http.server 8080 --bind 127.0.0.1 >/dev/null 2>&1 &']);
+
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'run.js'), 'fleet', 'port-forward', '-d', dir, '--target', 'node001', '--local-port', '0', '--remote-port', '8080'], {
+      env: { PATH: process.env.PATH ?? '' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stderr.on('data', () => {
+        const match = /Forwarding 127\.0\.0\.1:(\d+)/.exec(stderr);
+        if (match) resolve(Number(match[1]));
+      });
+      child.on('close', () => reject(new Error(`port-forward exited: ${stderr}`)));
+    });
+    // The server may still be starting on the node: retry until it answers (bounded).
+    let body = '';
+    for (let attempt = 0; attempt < 50 && body === ''; attempt++) {
+      body = await fetch(`http://127.0.0.1:${port}/`).then(
+        (r) => r.text(),
+        () => new Promise<string>((resolve) => setTimeout(() => resolve(''), 100)),
+      );
+    }
+    assert.equal(body.trim(), 'hello-from-node001');
+    child.kill('SIGINT');
+    assert.equal(await exited, 0, stderr);
+    assert.match(stderr, /Forwarding stopped/);
+  });
+});
