@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { cp, readdir } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli } from './support/cli.js';
 import { fixture, tempDir } from './support/repo.js';
@@ -46,10 +47,18 @@ describe('servers list with a broken servers.yaml', () => {
     assert.match(table.stdout, /^NAME\s+ADDRESS\s+PORT\s+USER\s+PROVIDER$/m);
     const json = await runCli(['servers', 'list', '-d', dir, '--json']);
     assert.equal(json.code, 0, json.stderr);
-    const parsed = JSON.parse(json.stdout) as { provider: string; servers: Array<{ name: string; address?: string; port: number; username: string; provider: string }> };
+    const parsed = JSON.parse(json.stdout) as { provider: string; servers: Array<{ name: string; address?: string; port: number; username: string; provider: string; keyPath?: string }> };
     assert.match(parsed.provider, /self-hosted/);
     assert.deepEqual(parsed.servers.map((s) => s.name), ['web2', 'web1', '10'], 'file order kept');
-    assert.deepEqual(parsed.servers[1], { name: 'web1', address: '2001:db8::1', username: 'deploy', port: 2222, provider: 'self-hosted', description: 'front end' });
+    assert.deepEqual(parsed.servers[1], {
+      name: 'web1',
+      address: '2001:db8::1',
+      username: 'deploy',
+      port: 2222,
+      provider: 'self-hosted',
+      description: 'front end',
+      keyPath: path.join(dir, 'ssh', 'test-key'),
+    });
     assert.equal(parsed.servers[2]?.provider, 'hetzner');
     assert.equal(parsed.servers[2]?.address, undefined, 'hybrid entries have no address until Hetzner resolves it');
   });

@@ -54,6 +54,9 @@ export class TtyPrompter implements Prompter {
   /** Reads a line in raw mode without echoing it. Ctrl-C aborts. */
   private askHidden(prompt: string): Promise<string> {
     const stdin = process.stdin;
+    // Echo goes off before the prompt appears: input typed (or pasted) right after the prompt
+    // must never be shown.
+    stdin.setRawMode(true);
     process.stderr.write(prompt);
     return new Promise((resolve, reject) => {
       let typed = '';
@@ -73,7 +76,6 @@ export class TtyPrompter implements Prompter {
           else typed += ch;
         }
       };
-      stdin.setRawMode(true);
       stdin.resume();
       stdin.on('data', onData);
     });

@@ -63,6 +63,7 @@ export async function uploadTree(
       done += 1;
       deps.reporter.emit({ kind: 'transfer', host: host.target.name, done, total: files.length, path: file.relPath });
     });
+    deps.reporter.emit({ kind: 'step', host: host.target.name, message: `uploaded ${files.length} file(s), ${bytes} bytes to ${remoteRoot}` });
     return { files: files.length, bytes, remotePath: remoteRoot };
   });
 }
