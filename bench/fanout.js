@@ -79,12 +79,22 @@ function benchSize(n, work) {
   };
   const results = {};
   for (const name of Object.keys(cases)) results[name] = [];
-  for (let r = 0; r < runs; r++) for (const [name, run] of Object.entries(cases)) results[name].push(run());
+  // Each round runs every case once, in an order that is reversed every other round, so slow
+  // drifts of this shared machine hit both sides of a comparison alike.
+  const order = Object.keys(cases);
+  for (let r = 0; r < runs; r++) for (const name of r % 2 ? [...order].reverse() : order) results[name].push(cases[name]());
   sandbox('down');
   const summary = {};
   for (const [name, samples] of Object.entries(results)) {
-    summary[name] = { wall: median(samples.map((s) => s.wall)), rssMb: Math.max(...samples.map((s) => s.rssMb)) };
+    summary[name] = { wall: median(samples.map((s) => s.wall)), rssMb: Math.max(...samples.map((s) => s.rssMb)), samples };
   }
+  // Ratios are the median of per-round ratios (paired), which is steadier than a ratio of medians.
+  const paired = (a, b) => median(results[a].map((s, i) => s.wall / results[b][i].wall));
+  summary.ratios = {
+    cmdVsPssh: paired('nix-infra fleet cmd', 'parallel-ssh'),
+    cmdVsAnsible: paired('nix-infra fleet cmd', 'ansible -m command'),
+    uploadVsTar: paired('nix-infra fleet upload', 'tar | ssh fan-out'),
+  };
   return summary;
 }
 
@@ -102,9 +112,11 @@ try {
     const ans = s['ansible -m command'];
     const up = s['nix-infra fleet upload'];
     const tar = s['tar | ssh fan-out'];
-    rows.push(`| ${n} | ${cmd.wall.toFixed(2)} | ${pssh.wall.toFixed(2)} (${(cmd.wall / pssh.wall).toFixed(2)}x) | ${ans.wall.toFixed(2)} (${(cmd.wall / ans.wall).toFixed(2)}x) | ${up.wall.toFixed(2)} | ${tar.wall.toFixed(2)} (${(up.wall / tar.wall).toFixed(2)}x) | ${Math.max(cmd.rssMb, up.rssMb).toFixed(0)} |`);
-    if (n >= 32) verdicts.push(`N=${n}: cmd ${cmd.wall < pssh.wall ? 'faster' : 'NOT faster'} than parallel-ssh (${(cmd.wall / pssh.wall).toFixed(2)}x)`);
-    verdicts.push(`N=${n}: upload ${(up.wall / tar.wall).toFixed(2)}x of tar|ssh (target <= 1.3x)${up.wall / tar.wall <= 1.3 ? '' : ' NOT met'}`);
+    const r = s.ratios;
+    const spread = (x) => `${Math.min(...x.samples.map((v) => v.wall)).toFixed(2)}-${Math.max(...x.samples.map((v) => v.wall)).toFixed(2)}`;
+    rows.push(`| ${n} | ${cmd.wall.toFixed(2)} | ${pssh.wall.toFixed(2)} (${r.cmdVsPssh.toFixed(2)}x) | ${ans.wall.toFixed(2)} (${r.cmdVsAnsible.toFixed(2)}x) | ${up.wall.toFixed(2)} [${spread(up)}] | ${tar.wall.toFixed(2)} [${spread(tar)}] (${r.uploadVsTar.toFixed(2)}x) | ${Math.max(cmd.rssMb, up.rssMb).toFixed(0)} |`);
+    if (n >= 32) verdicts.push(`N=${n}: cmd ${r.cmdVsPssh < 1 ? 'faster' : 'NOT faster'} than parallel-ssh (${r.cmdVsPssh.toFixed(2)}x)`);
+    verdicts.push(`N=${n}: upload ${r.uploadVsTar.toFixed(2)}x of tar|ssh (target <= 1.3x)${r.uploadVsTar <= 1.3 ? '' : ' NOT met'}`);
     if (n === 64) verdicts.push(`N=64: peak RSS ${Math.max(cmd.rssMb, up.rssMb).toFixed(0)} MB (target <= 200 MB)`);
   }
 } finally {
@@ -117,7 +129,7 @@ try {
 }
 
 const report = [
-  `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}; sandbox hosts (network namespaces, OpenSSH sshd); median of ${runs} runs; seconds.`,
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}; sandbox hosts (network namespaces, OpenSSH sshd); median of ${runs} rounds, seconds, [min-max]; ratios are medians of per-round ratios.`,
   '',
   '| hosts | nix-infra cmd | parallel-ssh (ratio) | ansible (ratio) | nix-infra upload | tar\\|ssh (ratio) | nix-infra peak RSS MB |',
   '|---|---|---|---|---|---|---|',

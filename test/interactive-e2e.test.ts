@@ -9,18 +9,19 @@ import { canRunSandbox, startSandbox } from './support/sandbox.js';
 const exec = promisify(execFile);
 const skip = canRunSandbox() ? false : 'sandbox hosts need root';
 
-describe('interactive commands on sandbox hosts', { skip }, () => {
+describe('interactive commands on sandbox hosts', { skip, timeout: 60_000 }, () => {
   it('ssh opens a shell whose terminal follows the local window size, and returns its exit code', async (t) => {
     const dir = await tempDir(t, 'nix-infra-ssh-');
     await startSandbox(t, { hosts: 1, project: dir });
     const spec = {
       argv: [process.execPath, path.join(repoRoot, 'bin', 'run.js'), 'fleet', 'ssh', '-d', dir, '--target', 'node001'],
       size: [30, 100],
+      // Each step waits for what the previous one must have printed, never for time.
       answers: [
         ['#', 'stty size'],
-        ['#', { resize: [40, 120] }],
-        ['#', 'sleep 0.3; stty size; hostname'],
-        ['#', 'exit 7'],
+        ['30 100', { resize: [40, 120] }],
+        ['#', 'for i in 1 2 3 4 5 6 7 8 9 10; do [ "$(stty size)" = "40 120" ] && break; sleep 0.1; done; stty size; hostname'],
+        ['40 120', 'exit 7'],
       ],
     };
     const { stdout } = await exec('python3', [path.join(repoRoot, 'test', 'support', 'pty_run.py'), JSON.stringify(spec)], {

@@ -47,7 +47,7 @@ async function treeDigest(dir: string): Promise<string> {
   return hash.digest('hex');
 }
 
-describe('remote commands on sandbox hosts', { skip }, () => {
+describe('remote commands on sandbox hosts', { skip, timeout: 120_000 }, () => {
   it('cmd runs on every host, prefixes output, separates stdout and stderr, pins host keys', async (t) => {
     const { dir, sandbox } = await project(t);
     const result = await runCli(['fleet', 'cmd', '-d', dir, '--target', 'node001 node002', '--target', 'node003', 'hostname; echo oops >&2']);
@@ -139,7 +139,7 @@ describe('remote commands on sandbox hosts', { skip }, () => {
   });
 });
 
-describe('faults on sandbox hosts', { skip }, () => {
+describe('faults on sandbox hosts', { skip, timeout: 120_000 }, () => {
   it('a host whose sshd dies during cmd fails alone; the others finish; exit 1', async (t) => {
     const { dir, sandbox } = await project(t);
     const child = spawn(process.execPath, [path.resolve('bin/run.js'), 'fleet', 'cmd', '-d', dir, '--target', 'node001 node002 node003', 'touch /root/started; sleep 3; echo finished'], {
@@ -192,7 +192,7 @@ describe('faults on sandbox hosts', { skip }, () => {
   });
 });
 
-describe('secrets never leak while an action saves one', { skip }, () => {
+describe('secrets never leak while an action saves one', { skip, timeout: 60_000 }, () => {
   it('ps on the host and locally never shows the value; no log or output holds it', async (t) => {
     const { dir, sandbox } = await project(t, 1);
     const value = `s3cret-${randomBytes(12).toString('hex')}`;

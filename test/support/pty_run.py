@@ -21,8 +21,11 @@ if "size" in spec:
     set_size(fd, *spec["size"])
 
 transcript = b""
+mark = 0  # where the output after our last input starts
+
 
 def pump(until=None, timeout=10.0):
+    """Reads output until `until` appears after our last input (or the timeout, or EOF)."""
     global transcript
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -35,7 +38,7 @@ def pump(until=None, timeout=10.0):
             if not chunk:
                 return False
             transcript += chunk
-            if until is not None and until.encode() in transcript.rsplit(b"\n", 1)[-1]:
+            if until is not None and until.encode() in transcript[mark:]:
                 return True
     return False
 
@@ -46,6 +49,7 @@ for prompt, reply in spec["answers"]:
         set_size(fd, *reply["resize"])
         os.kill(pid, signal.SIGWINCH)
         continue
+    mark = len(transcript)
     os.write(fd, reply.encode() + b"\r")
 pump(timeout=10.0)
 _, status = os.waitpid(pid, 0)

@@ -121,6 +121,9 @@ export class Ssh2Connector implements HostConnector {
   private async attempt(target: HostTarget, privateKey: Buffer, deadline: number): Promise<Ssh2Host> {
     const pattern = hostPattern(target.address, target.port);
     const pinned = await this.knownHosts.pinnedKeys(pattern);
+    // Settle authentication before opening a socket: a throw after it would leave the socket
+    // connected (and the process alive) until the server's login grace time runs out.
+    const auth = this.auth(target, privateKey);
     const client = new ssh2.Client();
     let rejection: UserError | undefined;
     let firstContact: HostKey | undefined;
@@ -154,7 +157,7 @@ export class Ssh2Connector implements HostConnector {
         host: target.address,
         port: target.port,
         username: target.username,
-        ...this.auth(target, privateKey),
+        ...auth,
         readyTimeout: Math.max(1000, deadline - Date.now()),
         keepaliveInterval: this.options.keepaliveIntervalMs ?? 15_000,
         keepaliveCountMax: 4,

@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import ssh2 from 'ssh2';
+import { Ssh2Connector } from '../src/adapters/ssh/ssh2-connector.js';
+import { OperationFailed, UserError } from '../src/domain/errors.js';
+import type { HostTarget } from '../src/ports/remote-host.js';
+import { tempDir } from './support/repo.js';
+
+/** A small in-process SSH server on loopback: accepts one client key, answers `exec`. */
+function sshServer(hostKey: string, clientPublicKey: string, counters: { execs: number }): ssh2.Server {
+  const allowed = ssh2.utils.parseKey(clientPublicKey) as ssh2.ParsedKey;
+  return new ssh2.Server({ hostKeys: [hostKey] }, (client) => {
+    client.on('authentication', (ctx) => {
+      if (ctx.method === 'publickey' && ctx.key.data.equals(allowed.getPublicSSH())) return ctx.accept();
+      ctx.reject(['publickey']);
+    });
+    client.on('ready', () => {
+      client.on('session', (accept) => {
+        accept().on('exec', (acceptExec, _reject, info) => {
+          counters.execs += 1;
+          const stream = acceptExec();
+          stream.write(`ran: ${info.command}\n`);
+          stream.exit(0);
+          stream.end();
+        });
+      });
+    });
+    client.on('error', () => undefined);
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function listen(server: ssh2.Server, port: number): Promise<void> {
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+}
+
+describe('Ssh2Connector against an in-process SSH server', () => {
+  const clientKeys = ssh2.utils.generateKeyPairSync('ed25519');
+  const hostKeyA = ssh2.utils.generateKeyPairSync('ed25519');
+  const hostKeyB = ssh2.utils.generateKeyPairSync('ed25519');
+
+  async function setup(t: Parameters<typeof tempDir>[0]) {
+    const dir = await tempDir(t);
+    const keyPath = path.join(dir, 'id');
+    await writeFile(keyPath, clientKeys.private, { mode: 0o600 });
+    const port = await freePort();
+    const target: HostTarget = { name: 'h1', address: '127.0.0.1', port, username: 'root', keyPath };
+    const knownHostsFile = path.join(dir, 'known_hosts');
+    const connector = (accept: string[] = []) =>
+      new Ssh2Connector({ knownHostsFile, connectTimeoutMs: 8000, maxHandshakes: 4, acceptChangedKeyFor: new Set(accept), agentSocket: undefined });
+    return { target, knownHostsFile, connector, port };
+  }
+
+  it('retries a refused connection until the server appears, then records its key', async (t) => {
+    const { target, knownHostsFile, connector, port } = await setup(t);
+    const counters = { execs: 0 };
+    const server = sshServer(hostKeyA.private, clientKeys.public, counters);
+    t.after(() => server.close());
+    const c = connector();
+    t.after(() => c.closeAll());
+    const connecting = c.connect(target);
+    // Nothing listens yet: the first attempts are refused and must be retried.
+    setTimeout(() => void listen(server, port), 700);
+    const host = await connecting;
+    const result = await host.exec({ argv: ['echo', 'a b'] });
+    assert.equal(result.exitCode, 0);
+    assert.equal(result.stdout.toString(), "ran: echo 'a b'\n");
+    assert.match(await readFile(knownHostsFile, 'utf8'), new RegExp(`^\\[127\\.0\\.0\\.1\\]:${port} ssh-ed25519 \\S+\\n$`));
+  });
+
+  it('refuses a changed host key before anything runs, and accepts it only when told to', async (t) => {
+    const { target, knownHostsFile, connector, port } = await setup(t);
+    const counters = { execs: 0 };
+    const first = sshServer(hostKeyA.private, clientKeys.public, counters);
+    await listen(first, port);
+    const c1 = connector();
+    await c1.connect(target);
+    await c1.closeAll();
+    await new Promise<void>((resolve) => first.close(() => resolve()));
+    const pinned = await readFile(knownHostsFile, 'utf8');
+
+    const impostor = sshServer(hostKeyB.private, clientKeys.public, counters);
+    t.after(() => impostor.close());
+    await listen(impostor, port);
+    await assert.rejects(connector().connect(target), (err: unknown) => err instanceof UserError && /host key changed/.test(err.message) && err.hints.some((h) => h.includes('--accept-host-key h1')));
+    assert.equal(counters.execs, 0);
+    assert.equal(await readFile(knownHostsFile, 'utf8'), pinned, 'the pinned key is kept');
+
+    const c2 = connector(['h1']);
+    t.after(() => c2.closeAll());
+    const host = await c2.connect(target);
+    assert.equal((await host.exec({ script: 'true' })).exitCode, 0);
+    assert.notEqual(await readFile(knownHostsFile, 'utf8'), pinned, 'the new key replaced the old one');
+  });
+
+  it('does not retry an authentication failure, and says which key was refused', async (t) => {
+    const { target, connector, port } = await setup(t);
+    const other = ssh2.utils.generateKeyPairSync('ed25519');
+    const server = sshServer(hostKeyA.private, other.public, { execs: 0 });
+    t.after(() => server.close());
+    await listen(server, port);
+    await assert.rejects(connector().connect(target), (err: unknown) => err instanceof OperationFailed && /authentication failed for root@127\.0\.0\.1 with/.test(err.message));
+  });
+});
