@@ -9,7 +9,7 @@ cli() { node "$repo/bin/run.js" "$@"; }
 
 mkdir -p "$demo"
 if [[ ! -f "$demo/.env" ]]; then
-  # Random passwords, in a file only root can read: the .env the operator would write by hand.
+  # Random passwords, in a file only its owner can read: the .env an operator would write by hand.
   (umask 077; cat > "$demo/.env" <<ENV
 SSH_KEY=demo
 SSH_EMAIL=demo@example.invalid

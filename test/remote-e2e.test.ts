@@ -124,7 +124,7 @@ describe('remote commands on sandbox hosts', { skip, timeout: 120_000 }, () => {
     assert.equal(await exists(path.join(dir, 'secrets', 'never')), false);
   });
 
-  it('upload --remote-path and node names are never interpreted by a shell', async (t) => {
+  it('upload --remote-path and node names are taken literally or refused, never run', async (t) => {
     const { dir, sandbox } = await project(t);
     await writeFile(path.join(dir, 'f.txt'), 'x');
     const weird = '/root/x; touch /root/canary6 $(touch /root/canary7)';
@@ -196,10 +196,12 @@ describe('secrets never leak while an action saves one', { skip, timeout: 60_000
   it('ps on the host and locally never shows the value; no log or output holds it', async (t) => {
     const { dir, sandbox } = await project(t, 1);
     const value = `s3cret-${randomBytes(12).toString('hex')}`;
-    // The value exists on the host only in a file; the script prints it with cat (argv: a path).
+    const envValue = `env-s3cret-${randomBytes(12).toString('hex')}`;
+    // The output value exists on the host only in a file, printed with cat (whose argv is a
+    // path). The --env-vars value reaches the script through the environment, never argv.
     await sandbox.exec('node001', ['sh', '-c', `printf %s '${value}' > /root/.value`]);
-    await writeFile(path.join(dir, 'app_modules', 'probe', 'action.sh'), 'cat /root/.value\nsleep 2\n');
-    const child = spawn(process.execPath, [path.resolve('bin/run.js'), 'fleet', 'action', '-d', dir, '--target', 'node001', '--app-module', 'probe', '--cmd', 'x', '--save-as-secret', 'leak.check', '--batch'], {
+    await writeFile(path.join(dir, 'app_modules', 'probe', 'action.sh'), 'cat /root/.value\n[ -n "$TOKEN" ] || exit 9\nsleep 2\n');
+    const child = spawn(process.execPath, [path.resolve('bin/run.js'), 'fleet', 'action', '-d', dir, '--target', 'node001', '--app-module', 'probe', '--cmd', 'x', '--env-vars', `TOKEN=${envValue}`, '--save-as-secret', 'leak.check', '--batch'], {
       env: { PATH: process.env.PATH ?? '', ...PASS },
     });
     let output = '';
@@ -218,15 +220,21 @@ describe('secrets never leak while an action saves one', { skip, timeout: 60_000
       const remote = await sandbox.exec('node001', ['ps', '-eo', 'args']);
       assert.ok(!local.includes(value), 'local ps shows the secret');
       assert.ok(!remote.stdout.includes(value), 'host ps shows the secret');
+      assert.ok(!remote.stdout.includes(envValue), 'host ps shows an --env-vars value');
       samples += 1;
     }
     assert.equal(await exited, 0, output);
     assert.ok(samples >= 2, `sampled ps ${samples} times`);
     assert.ok(!output.includes(value), 'the CLI printed the secret');
+    const tmpLeft = (await readdir(upper(sandbox, 'node001', 'tmp')).catch(() => [])).filter((f) => f.startsWith('nix-infra-action'));
+    assert.deepEqual(tmpLeft, [], 'the script and its variables file are removed');
     const logs = upper(sandbox, 'node001', 'var', 'log');
     for (const file of (await readdir(logs, { recursive: true }).catch(() => [])).map(String)) {
       const full = path.join(logs, file);
-      if ((await stat(full)).isFile()) assert.ok(!(await readFile(full, 'utf8')).includes(value), `found in ${file}`);
+      if ((await stat(full)).isFile()) {
+        const text = await readFile(full, 'utf8');
+        assert.ok(!text.includes(value) && !text.includes(envValue), `found in ${file}`);
+      }
     }
     assert.ok(!(await readFile(path.join(dir, 'secrets', 'leak.check'), 'utf8')).includes(value));
   });

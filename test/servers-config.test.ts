@@ -3,7 +3,6 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { findServers, type Inventory } from '../src/config/inventory.js';
 import { loadServersFile, parseServersYaml } from '../src/config/load-servers.js';
 import { renderServersJsonSchema, serverEntrySchema, serversFileSchema } from '../src/config/servers-schema.js';
 import { ExitCode, UserError } from '../src/domain/errors.js';
@@ -151,37 +150,6 @@ describe('servers.yaml: a valid file', () => {
     assert.throws(
       () => parseServersYaml(text, { file: 'servers.yaml', workingDir: '/p', fileExists: () => true }),
       (error: unknown) => !!assertConfigError(error, 'servers.yaml: servers.b.ip: ', /also used by servers\.a/),
-    );
-  });
-});
-
-describe('findServers', () => {
-  const inv: Inventory = {
-    file: '/p/servers.yaml',
-    servers: ['web1', 'web2', 'db1'].map((name) => ({
-      name,
-      sshKeyPath: '/k',
-      sshKeyRef: '/k',
-      username: 'root',
-      port: 22,
-      metadata: {},
-    })),
-  };
-
-  test('returns the named servers in file order, once each', () => {
-    assert.deepEqual(findServers(inv, ['db1', 'web1', 'db1']).map((s) => s.name), ['web1', 'db1']);
-  });
-
-  test('unknown names are a UserError listing them and the known ones', () => {
-    assert.throws(
-      () => findServers(inv, ['web1', 'nope', 'gone']),
-      (error: unknown) => {
-        assert.ok(error instanceof UserError);
-        assert.equal(error.exitCode, ExitCode.invalidInput);
-        assert.equal(error.message, 'unknown server(s): nope, gone');
-        assert.deepEqual(error.hints, ['known servers: web1, web2, db1']);
-        return true;
-      },
     );
   });
 });

@@ -10,10 +10,11 @@ import type { HostTarget } from '../src/ports/remote-host.js';
 import { tempDir } from './support/repo.js';
 
 /** A small in-process SSH server on loopback: accepts one client key, answers `exec`. */
-function sshServer(hostKey: string, clientPublicKey: string, counters: { execs: number }): ssh2.Server {
+function sshServer(hostKey: string, clientPublicKey: string, counters: { execs: number; auths?: number }): ssh2.Server {
   const allowed = ssh2.utils.parseKey(clientPublicKey) as ssh2.ParsedKey;
   return new ssh2.Server({ hostKeys: [hostKey] }, (client) => {
     client.on('authentication', (ctx) => {
+      counters.auths = (counters.auths ?? 0) + 1;
       if (ctx.method === 'publickey' && ctx.key.data.equals(allowed.getPublicSSH())) return ctx.accept();
       ctx.reject(['publickey']);
     });
@@ -58,7 +59,7 @@ describe('Ssh2Connector against an in-process SSH server', () => {
     const knownHostsFile = path.join(dir, 'known_hosts');
     const connector = (accept: string[] = []) =>
       new Ssh2Connector({ knownHostsFile, connectTimeoutMs: 8000, maxHandshakes: 4, acceptChangedKeyFor: new Set(accept), agentSocket: undefined });
-    return { target, knownHostsFile, connector, port };
+    return { target, knownHostsFile, connector, port, dir };
   }
 
   it('retries a refused connection until the server appears, then records its key', async (t) => {
@@ -80,7 +81,7 @@ describe('Ssh2Connector against an in-process SSH server', () => {
 
   it('refuses a changed host key before anything runs, and accepts it only when told to', async (t) => {
     const { target, knownHostsFile, connector, port } = await setup(t);
-    const counters = { execs: 0 };
+    const counters: { execs: number; auths?: number } = { execs: 0 };
     const first = sshServer(hostKeyA.private, clientKeys.public, counters);
     await listen(first, port);
     const c1 = connector();
@@ -92,8 +93,9 @@ describe('Ssh2Connector against an in-process SSH server', () => {
     const impostor = sshServer(hostKeyB.private, clientKeys.public, counters);
     t.after(() => impostor.close());
     await listen(impostor, port);
+    const authsBefore = counters.auths ?? 0;
     await assert.rejects(connector().connect(target), (err: unknown) => err instanceof UserError && /host key changed/.test(err.message) && err.hints.some((h) => h.includes('--accept-host-key h1')));
-    assert.equal(counters.execs, 0);
+    assert.equal(counters.auths ?? 0, authsBefore, 'the refusal happens before we even try to log in');
     assert.equal(await readFile(knownHostsFile, 'utf8'), pinned, 'the pinned key is kept');
 
     const c2 = connector(['h1']);
@@ -103,12 +105,40 @@ describe('Ssh2Connector against an in-process SSH server', () => {
     assert.notEqual(await readFile(knownHostsFile, 'utf8'), pinned, 'the new key replaced the old one');
   });
 
-  it('does not retry an authentication failure, and says which key was refused', async (t) => {
-    const { target, connector, port } = await setup(t);
+  it('does not retry an authentication failure, says which key was refused, and pins nothing', async (t) => {
+    const { target, connector, port, knownHostsFile } = await setup(t);
     const other = ssh2.utils.generateKeyPairSync('ed25519');
     const server = sshServer(hostKeyA.private, other.public, { execs: 0 });
     t.after(() => server.close());
     await listen(server, port);
     await assert.rejects(connector().connect(target), (err: unknown) => err instanceof OperationFailed && /authentication failed for root@127\.0\.0\.1 with/.test(err.message));
+    await assert.rejects(readFile(knownHostsFile), 'a host that refused us is not pinned');
+  });
+
+  it('an accepted key change is pinned only once the login succeeded', async (t) => {
+    const { target, knownHostsFile, connector, port } = await setup(t);
+    await writeFile(knownHostsFile, `[127.0.0.1]:${port} ssh-ed25519 ${(ssh2.utils.parseKey(hostKeyA.public) as ssh2.ParsedKey).getPublicSSH().toString('base64')}\n`);
+    const pinned = await readFile(knownHostsFile, 'utf8');
+    const stranger = ssh2.utils.generateKeyPairSync('ed25519');
+    const server = sshServer(hostKeyB.private, stranger.public, { execs: 0 });
+    t.after(() => server.close());
+    await listen(server, port);
+    await assert.rejects(connector(['h1']).connect(target), /authentication failed/);
+    assert.equal(await readFile(knownHostsFile, 'utf8'), pinned);
+  });
+
+  it('parallel first contacts and replacements keep every line', async (t) => {
+    const { knownHostsFile } = await setup(t);
+    const { KnownHostsFile } = await import('../src/adapters/ssh/known-hosts-file.js');
+    const a = new KnownHostsFile(knownHostsFile);
+    const b = new KnownHostsFile(knownHostsFile); // as a second process would, with its own queue
+    const key = (i: number) => ({ type: 'ssh-ed25519', base64: Buffer.from(`key-${i}`).toString('base64') });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).record(`10.0.0.${i}`, key(i))));
+    await Promise.all([a.replace('10.0.0.3', key(103)), b.replace('10.0.0.4', key(104)), a.record('10.0.0.50', key(50))]);
+    const text = await readFile(knownHostsFile, 'utf8');
+    assert.equal(text.trim().split('\n').length, 21);
+    assert.deepEqual(await a.pinnedKeys('10.0.0.3'), [key(103)]);
+    assert.deepEqual(await a.pinnedKeys('10.0.0.4'), [key(104)]);
+    assert.deepEqual(await a.pinnedKeys('10.0.0.7'), [key(7)]);
   });
 });

@@ -6,8 +6,6 @@ import type { RemoteHost } from '../ports/remote-host.js';
 export interface ForwardHandle {
   /** The local port actually bound (useful with port 0). */
   readonly localPort: number;
-  /** Resolves when the forward stops: closed by `stop()`, or the SSH connection was lost. */
-  readonly finished: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -34,11 +32,9 @@ export async function forwardLocalPort(host: RemoteHost, localPort: number, remo
     );
     server.listen(localPort, '127.0.0.1', () => resolve());
   });
-  const finished = new Promise<void>((resolve) => server.once('close', () => resolve()));
   const address = server.address();
   return {
     localPort: typeof address === 'object' && address !== null ? address.port : localPort,
-    finished,
     async stop() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

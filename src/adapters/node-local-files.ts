@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { readFile, readdir, stat, lstat } from 'node:fs/promises';
+import { lstat, readFile, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { UserError } from '../domain/errors.js';
@@ -12,17 +12,26 @@ export class NodeLocalFiles implements LocalFiles {
     const entries: LocalEntry[] = [];
     const skipped: string[] = [];
     const seenTops = new Set<string>();
+    const roots = await Promise.all(paths.map((given) => realpath(path.resolve(this.cwd, given)).catch(() => path.resolve(this.cwd, given))));
+    const inside = (real: string): boolean => roots.some((root) => real === root || real.startsWith(`${root}${path.sep}`));
     const visit = async (absPath: string, relPath: string): Promise<void> => {
       const link = await lstat(absPath);
+      if (link.isSymbolicLink()) {
+        // A link is followed only to a file inside what the operator named: a link to
+        // ~/.ssh/id_ed25519 in an uploaded tree must not send that key to every node.
+        const real = await realpath(absPath).catch(() => undefined);
+        if (real === undefined) return void skipped.push(`${absPath} (dangling link)`);
+        if (!inside(real)) return void skipped.push(`${absPath} (links outside the uploaded paths)`);
+      }
       const info = link.isSymbolicLink() ? await stat(absPath) : link;
       if (info.isDirectory()) {
-        if (link.isSymbolicLink()) return void skipped.push(absPath);
+        if (link.isSymbolicLink()) return void skipped.push(`${absPath} (link to a folder)`);
         entries.push({ relPath, absPath, isDirectory: true, mode: info.mode & 0o7777, size: 0 });
         for (const name of (await readdir(absPath)).sort()) await visit(path.join(absPath, name), `${relPath}/${name}`);
       } else if (info.isFile()) {
         entries.push({ relPath, absPath, isDirectory: false, mode: info.mode & 0o7777, size: info.size });
       } else {
-        skipped.push(absPath);
+        skipped.push(`${absPath} (not a regular file)`);
       }
     };
     for (const given of paths) {

@@ -2,12 +2,12 @@ import path from 'node:path';
 import { Ssh2Connector } from '../adapters/ssh/ssh2-connector.js';
 import { envValue } from '../config/env.js';
 import type { FanoutDeps, HostOutcome } from '../core/remote/fanout.js';
-import { checkSshKeyName } from '../core/init/ssh-key.js';
+import { checkSshKeyName } from '../domain/names.js';
 import { parseTargetList, resolveTargets } from '../core/targets.js';
 import { ExitCode } from '../domain/errors.js';
 import type { ServerInfo } from '../ports/provider.js';
 import type { Reporter } from '../ports/reporter.js';
-import type { HostTarget } from '../ports/remote-host.js';
+import type { HostConnector, HostTarget } from '../ports/remote-host.js';
 import { summarise } from '../ui/host-summary.js';
 import { ListrHostReporter } from '../ui/listr-host-reporter.js';
 import { canDrawTaskList, printNote } from '../ui/output.js';
@@ -39,7 +39,7 @@ export interface NodeRun {
 }
 
 export interface NodeConnection {
-  readonly connector: Ssh2Connector;
+  readonly connector: HostConnector;
   readonly targets: readonly HostTarget[];
   readonly servers: readonly ServerInfo[];
   readonly knownHostsFile: string;
@@ -88,7 +88,7 @@ export async function openNodeRun(session: ProjectSession, options: NodeRunOptio
     },
     async abort() {
       await connector.closeAll();
-      await listr?.finish();
+      await listr?.abort('stopped');
     },
   };
 }

@@ -1,3 +1,5 @@
+import { UserError } from './errors.js';
+
 /**
  * Name rules shared by config validation and commands. Kept in one place so that a node name
  * accepted in servers.yaml is accepted by --target, and a secret name can never address a path
@@ -21,4 +23,23 @@ export function secretNameProblem(name: string): string | undefined {
   if (name.includes('..')) return 'a secret name may not contain ".."';
   if (name.startsWith('.')) return 'a secret name may not start with "." (reserved for temporary files)';
   return undefined;
+}
+
+/** Key names become file names under ssh/ and labels in cloud accounts: keep them plain. */
+export function checkSshKeyName(name: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name) || name.includes('..')) {
+    throw new UserError(`ssh key name ${JSON.stringify(name)}: use 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit`);
+  }
+}
+
+/** An app module is a folder directly under app_modules/. */
+export function checkModuleName(name: string, flag: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || name.includes('..')) {
+    throw new UserError(`${flag}: ${JSON.stringify(name)} is not a module folder name (letters, digits, ".", "_", "-")`);
+  }
+}
+
+/** Environment variable names a shell accepts. */
+export function isEnvName(name: string): boolean {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
 }

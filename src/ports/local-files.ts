@@ -13,7 +13,8 @@ export interface LocalEntry {
 export interface LocalFiles {
   /**
    * Every folder and file under the given paths, parents before children. Symbolic links to
-   * files are followed; links to folders are reported in `skipped` (they could loop).
+   * files inside the given paths are followed; links to folders (they could loop), links that
+   * lead outside the given paths and dangling links are reported in `skipped`.
    */
   walk(paths: readonly string[]): Promise<{ entries: LocalEntry[]; skipped: string[] }>;
   read(absPath: string): Promise<Buffer>;

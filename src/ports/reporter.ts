@@ -15,11 +15,3 @@ export type ProgressEvent =
 export interface Reporter {
   emit(event: ProgressEvent): void;
 }
-
-/** A reporter that records events; used by tests and by --json mode to keep stdout clean. */
-export class RecordingReporter implements Reporter {
-  readonly events: ProgressEvent[] = [];
-  emit(event: ProgressEvent): void {
-    this.events.push(event);
-  }
-}

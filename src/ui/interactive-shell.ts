@@ -5,11 +5,11 @@ import type { RemoteHost } from '../ports/remote-host.js';
  * like the local window and resized with it, the terminal restored however the session ends.
  * Resolves with the remote exit status.
  */
-export async function attachTerminal(host: RemoteHost): Promise<number | null> {
+export async function attachTerminal(host: RemoteHost, term: string): Promise<number | null> {
   const stdin = process.stdin;
   const stdout = process.stdout;
   const shell = await host.shell({
-    term: process.env.TERM ?? 'xterm-256color',
+    term,
     rows: stdout.rows ?? 24,
     cols: stdout.columns ?? 80,
   });

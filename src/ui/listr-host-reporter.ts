@@ -6,7 +6,15 @@ type HostTask = ListrTaskWrapper<unknown, ListrDefaultRenderer, ListrSimpleRende
 interface Pending {
   task?: HostTask;
   settle?: { resolve: () => void; reject: (err: Error) => void };
+  /** How the host ended, kept in case listr starts its task after the news arrived. */
+  outcome?: { ok: true } | { ok: false; reason: string };
   output: string[];
+}
+
+function settle(pending: Pending): void {
+  if (pending.outcome === undefined || pending.settle === undefined) return;
+  if (pending.outcome.ok) pending.settle.resolve();
+  else pending.settle.reject(new Error(pending.outcome.reason));
 }
 
 /**
@@ -15,12 +23,21 @@ interface Pending {
  */
 export class ListrHostReporter implements Reporter {
   private readonly hosts = new Map<string, Pending>();
-  private readonly running: Promise<void>;
+  private running: Promise<void> | undefined;
   private readonly order: string[];
 
-  constructor(hostNames: readonly string[], title: string) {
+  /** The task list is drawn on the first host event, so errors raised before any host work
+   * (bad input found while preparing) print normally instead of under a spinner. */
+  constructor(
+    private readonly hostNames: readonly string[],
+    private readonly title: string,
+  ) {
     this.order = [...hostNames];
     for (const name of hostNames) this.hosts.set(name, { output: [] });
+  }
+
+  private start(): void {
+    const { hostNames, title } = this;
     const list = new Listr(
       hostNames.map((name) => ({
         title: name,
@@ -30,6 +47,7 @@ export class ListrHostReporter implements Reporter {
             const pending = this.hosts.get(name) as Pending;
             pending.task = task;
             pending.settle = { resolve, reject };
+            settle(pending);
           }),
       })),
       { concurrent: true, exitOnError: false, rendererOptions: { collapseErrors: false } },
@@ -47,6 +65,7 @@ export class ListrHostReporter implements Reporter {
       return;
     }
     if (!('host' in event) || event.host === undefined) return;
+    if (this.running === undefined) this.start();
     const pending = this.hosts.get(event.host);
     if (pending === undefined) return;
     if (event.kind === 'output') {
@@ -55,9 +74,19 @@ export class ListrHostReporter implements Reporter {
     } else if (event.kind === 'transfer' && pending.task) {
       pending.task.output = `${event.done}/${event.total} files`;
     } else if (event.kind === 'host') {
-      if (event.state === 'ok') pending.settle?.resolve();
-      if (event.state === 'failed') pending.settle?.reject(new Error(event.detail ?? 'failed'));
+      if (event.state === 'ok') pending.outcome = { ok: true };
+      if (event.state === 'failed') pending.outcome = { ok: false, reason: event.detail ?? 'failed' };
+      settle(pending);
     }
+  }
+
+  /** Ends every task that has not finished (the command stopped early), then finishes. */
+  async abort(reason: string): Promise<void> {
+    for (const pending of this.hosts.values()) {
+      pending.outcome ??= { ok: false, reason };
+      settle(pending);
+    }
+    await this.finish();
   }
 
   /** Waits for the task list to finish drawing, then prints the collected output. */

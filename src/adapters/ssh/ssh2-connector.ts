@@ -4,6 +4,7 @@ import { OperationFailed, UserError } from '../../domain/errors.js';
 import { fingerprint, hostKeyFromBlob, hostPattern, type HostKey } from '../../remote/known-hosts.js';
 import type { HostConnector, HostTarget, RemoteHost } from '../../ports/remote-host.js';
 import { hostKeyAlgorithmsFor } from './host-key-algorithms.js';
+import { createLimiter } from '../../util/concurrency.js';
 import { KnownHostsFile } from './known-hosts-file.js';
 import { coalescingSocket } from './coalescing-socket.js';
 import { Ssh2Host } from './ssh2-host.js';
@@ -11,7 +12,7 @@ import { Ssh2Host } from './ssh2-host.js';
 export interface ConnectorOptions {
   /** The project's known_hosts (OpenSSH format). */
   readonly knownHostsFile: string;
-  /** Total time allowed to establish one connection, retries included. */
+  /** Time allowed to establish one connection, retries included, from its first attempt. */
   readonly connectTimeoutMs: number;
   /** Simultaneous SSH handshakes (the CPU-heavy part); more connections wait their turn. */
   readonly maxHandshakes: number;
@@ -36,22 +37,6 @@ function describeConnectError(target: HostTarget, err: Error & { code?: string; 
   return `${where}: ${err.message}`;
 }
 
-/** A counting semaphore, so at most `limit` handshakes run at once. */
-function limiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const waiting: Array<() => void> = [];
-  return async (task) => {
-    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    active += 1;
-    try {
-      return await task();
-    } finally {
-      active -= 1;
-      waiting.shift()?.();
-    }
-  };
-}
-
 /**
  * Opens verified ssh2 connections. Host keys are pinned in the project's known_hosts: a first
  * contact is recorded, a changed key is refused before authentication finishes (so nothing runs
@@ -65,21 +50,26 @@ export class Ssh2Connector implements HostConnector {
 
   constructor(private readonly options: ConnectorOptions) {
     this.knownHosts = new KnownHostsFile(options.knownHostsFile);
-    this.handshake = limiter(Math.max(1, options.maxHandshakes));
+    this.handshake = createLimiter(Math.max(1, options.maxHandshakes));
   }
 
   async connect(target: HostTarget): Promise<RemoteHost> {
     const privateKey = await this.privateKey(target);
-    const deadline = Date.now() + this.options.connectTimeoutMs;
+    // The timeout starts when this host's first attempt gets a handshake slot: time spent queued
+    // behind other hosts is not this host's fault.
+    let deadline: number | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
-        const host = await this.handshake(() => this.attempt(target, privateKey, deadline));
+        const host = await this.handshake(() => {
+          deadline ??= Date.now() + this.options.connectTimeoutMs;
+          return this.attempt(target, privateKey, deadline);
+        });
         this.open.add(host);
         return host;
       } catch (err) {
         const error = err as Error & { code?: string };
         const backoff = Math.min(2000, 200 * 2 ** (attempt - 1));
-        if (error instanceof UserError || !RETRYABLE.has(error.code ?? '') || Date.now() + backoff >= deadline) {
+        if (error instanceof UserError || !RETRYABLE.has(error.code ?? '') || Date.now() + backoff >= (deadline ?? 0)) {
           throw error instanceof UserError ? error : new OperationFailed(describeConnectError(target, error));
         }
         await new Promise((resolve) => setTimeout(resolve, backoff));
@@ -126,13 +116,14 @@ export class Ssh2Connector implements HostConnector {
     const auth = this.auth(target, privateKey);
     const client = new ssh2.Client();
     let rejection: UserError | undefined;
-    let firstContact: HostKey | undefined;
+    /** A key to pin once the host has authenticated us: new, or a change the operator accepted. */
+    let toPin: { key: HostKey; replace: boolean } | undefined;
 
     const verify = (blob: Buffer, done: (ok: boolean) => void): void => {
       const presented = hostKeyFromBlob(blob);
       this.checkHostKey(target, pattern, presented).then(
         (outcome) => {
-          if (outcome === 'first-contact') firstContact = presented;
+          if (outcome !== 'known') toPin = { key: presented, replace: outcome === 'accepted-change' };
           done(true);
         },
         (err: UserError) => {
@@ -144,9 +135,17 @@ export class Ssh2Connector implements HostConnector {
 
     return new Promise<Ssh2Host>((resolve, reject) => {
       client.once('ready', () => {
-        // Record a new host only once it has authenticated us: a stranger's key is never pinned.
-        const record = firstContact ? this.knownHosts.record(pattern, firstContact) : Promise.resolve();
-        record.then(() => resolve(new Ssh2Host(target, client)), reject);
+        // Pin only after the login succeeded, so a host that refuses our key (a wrong address,
+        // a half-installed machine) leaves no trace. This is trust on first use: it cannot tell
+        // an impostor that accepts any key on first contact; pre-pin keys to exclude that.
+        const pin = toPin === undefined ? Promise.resolve() : toPin.replace ? this.knownHosts.replace(pattern, toPin.key) : this.knownHosts.record(pattern, toPin.key);
+        pin.then(
+          () => resolve(new Ssh2Host(target, client)),
+          (err: Error) => {
+            client.end();
+            reject(new OperationFailed(`${target.name}: cannot update ${this.options.knownHostsFile}: ${err.message}`));
+          },
+        );
       });
       client.once('error', (err) => {
         client.end();
@@ -167,14 +166,11 @@ export class Ssh2Connector implements HostConnector {
     });
   }
 
-  private async checkHostKey(target: HostTarget, pattern: string, presented: HostKey): Promise<'known' | 'first-contact'> {
+  private async checkHostKey(target: HostTarget, pattern: string, presented: HostKey): Promise<'known' | 'first-contact' | 'accepted-change'> {
     const verdict = await this.knownHosts.verdict(pattern, presented);
     if (verdict.kind === 'known') return 'known';
     if (verdict.kind === 'new') return 'first-contact';
-    if (this.options.acceptChangedKeyFor.has(target.name)) {
-      await this.knownHosts.replace(pattern, presented);
-      return 'known';
-    }
+    if (this.options.acceptChangedKeyFor.has(target.name)) return 'accepted-change';
     throw new HostKeyRejected(`${target.name}: host key changed for ${pattern}: refusing to connect`, {
       hints: [
         `pinned:    ${verdict.pinned.map((k) => `${k.type} ${fingerprint(k)}`).join(', ')}`,

@@ -21,6 +21,8 @@ const SFTP_NO_SUCH_FILE = 2;
 /** Below every server's limit (OpenSSH accepts 256 KiB; the SFTP draft guarantees 32 KiB). */
 const WRITE_CHUNK = 32 * 1024;
 const MAX_WRITES_IN_FLIGHT = 16;
+/** Mode of the file that reveals the server's umask (see learnUmask). */
+const PROBE_MODE = 0o755;
 
 function toCommandLine(command: RemoteCommand): string {
   return 'argv' in command ? commandLine(command.argv) : command.script;
@@ -138,15 +140,16 @@ class Ssh2Files implements RemoteFiles {
    * Files are created with the wanted mode, which the server filters through its umask. Knowing
    * the umask tells which files need an extra chmod: with the usual 022, none of the usual modes
    * do, which saves a request per file (a fifth of an upload's server work). Learned by creating
-   * one probe file with mode 0777 next to the first upload.
+   * one probe file with mode 0755 (never writable by others, even for a moment) next to the first
+   * upload; the write bits for group and others stay unknown, so modes with them get a chmod.
    */
   private learnUmask(folder: string): Promise<number> {
     this.umask ??= (async () => {
       const probe = path.posix.join(folder, `.nix-infra-umask.${randomBytes(4).toString('hex')}`);
-      const handle = await promised<Buffer>((cb) => this.sftp.open(probe, 'w', { mode: 0o777 }, cb));
+      const handle = await promised<Buffer>((cb) => this.sftp.open(probe, 'w', { mode: PROBE_MODE }, cb));
       try {
         const stats = await promised<import('ssh2').Stats>((cb) => this.sftp.fstat(handle, cb));
-        return ~stats.mode & 0o777;
+        return (~stats.mode & PROBE_MODE) | (0o7777 & ~PROBE_MODE);
       } finally {
         await promised<void>((cb) => this.sftp.close(handle, () => cb(null, undefined)));
         await promised<void>((cb) => this.sftp.unlink(probe, () => cb(null, undefined)));
@@ -193,7 +196,7 @@ class Ssh2Files implements RemoteFiles {
     try {
       await this.writeChunks(handle, source);
       // Set the exact mode before the file becomes visible, where the umask would have changed it.
-      if ((mode & umask) !== 0 || mode > 0o777) await promised<void>((cb) => this.sftp.fchmod(handle, mode, (err) => cb(err, undefined)));
+      if ((mode & umask) !== 0) await promised<void>((cb) => this.sftp.fchmod(handle, mode, (err) => cb(err, undefined)));
       closed = true;
       await promised<void>((cb) => this.sftp.close(handle, (err) => cb(err, undefined)));
       await promised<void>((cb) => this.sftp.ext_openssh_rename(temp, remotePath, (err) => cb(err, undefined)));

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { Flags } from '@oclif/core';
 import { FsSecretStore } from '../../adapters/secret-store/fs-secret-store.js';
-import { parseEnvVars, runAction, type ActionOutput } from '../../core/remote/action.js';
-import { prepareSecretWrite } from '../../core/secrets/store-secret.js';
+import { parseEnvVars, type ActionOutput } from '../../core/remote/action.js';
+import { performAction } from '../../core/remote/perform-action.js';
 import { parseTargetList } from '../../core/targets.js';
 import { UserError } from '../../domain/errors.js';
 import { printResult } from '../../ui/output.js';
@@ -37,17 +37,11 @@ instead of being shown; stderr is shown. A failing action stores nothing.`;
 
   async run(): Promise<HostResultsJson<ActionOutput>> {
     const session = this.openProject();
-    const secretName = this.flags['save-as-secret'];
+    const saveAs = this.flags['save-as-secret'];
     const env = parseEnvVars(this.flags['env-vars'] ?? []);
-    if (secretName !== undefined && parseTargetList(this.flags.target).length !== 1) {
+    if (saveAs !== undefined && parseTargetList(this.flags.target).length !== 1) {
       throw new UserError('--save-as-secret needs exactly one target (one secret cannot hold several nodes\' output)');
     }
-    // Name and password are settled before anything runs: the action's output must have a home.
-    const saveSecret =
-      secretName === undefined
-        ? undefined
-        : await prepareSecretWrite({ ctx: session.ctx, store: new FsSecretStore(path.join(session.workingDir, 'secrets')) }, secretName);
-
     const run = await openNodeRun(
       session,
       nodeRunOptions(this.flags, {
@@ -56,8 +50,8 @@ instead of being shown; stderr is shown. A failing action stores nothing.`;
         title: `action ${this.flags['app-module']}: ${this.flags.cmd}`,
       }),
     );
-    const result = await runAction(
-      { ...run.deps, project: session.workspace },
+    const result = await performAction(
+      { ...run.deps, ctx: session.ctx, project: session.workspace, store: new FsSecretStore(path.join(session.workingDir, 'secrets')) },
       {
         targets: run.targets,
         servers: run.servers,
@@ -65,17 +59,14 @@ instead of being shown; stderr is shown. A failing action stores nothing.`;
         cmd: this.flags.cmd,
         env,
         concurrency: run.concurrency,
-        captureStdout: saveSecret !== undefined,
+        ...(saveAs === undefined ? {} : { saveAs }),
       },
     ).catch(async (err: unknown) => {
       await run.abort();
       throw err;
     });
     process.exitCode = await run.finish(result.outcomes);
-    if (saveSecret !== undefined && result.captured !== undefined) {
-      const saved = await saveSecret(result.captured.reveal());
-      if (!this.jsonEnabled()) printResult(`Output saved as secret: ${saved.name}`);
-    }
+    if (result.savedAs !== undefined && !this.jsonEnabled()) printResult(`Output saved as secret: ${result.savedAs}`);
     return hostResults(result.outcomes);
   }
 }

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { forwardLocalPort } from '../../adapters/local-port-forward.js';
-import { OperationFailed } from '../../domain/errors.js';
+import { parseTargetList } from '../../core/targets.js';
+import { OperationFailed, UserError } from '../../domain/errors.js';
 import { printNote } from '../../ui/output.js';
 import { BaseCommand } from '../base-command.js';
 import { connectionFlags } from '../node-flags.js';
@@ -24,9 +25,11 @@ exits 1.`;
   };
 
   async run(): Promise<void> {
+    const names = parseTargetList([this.flags.target]);
+    if (names.length !== 1) throw new UserError('port-forward takes exactly one --target');
     const session = this.openProject();
     const { connector, targets } = await prepareConnections(session, {
-      targetValues: [this.flags.target],
+      targetValues: names,
       concurrency: 1,
       connectTimeoutSeconds: this.flags['connect-timeout'],
       acceptHostKey: this.flags['accept-host-key'] ?? [],

@@ -31,7 +31,7 @@ The remote terminal follows the size of your window. The exit code is the remote
     });
     try {
       const host = await connector.connect(targets[0] as (typeof targets)[number]);
-      const code = await attachTerminal(host);
+      const code = await attachTerminal(host, process.env.TERM ?? 'xterm-256color');
       process.exitCode = code ?? 1;
     } finally {
       await connector.closeAll();

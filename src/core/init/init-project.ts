@@ -6,7 +6,8 @@ import type { CoreContext } from '../context.js';
 import { obtainText } from '../credentials.js';
 import { prepareCertificateAuthority } from '../pki/create-ca.js';
 import { copyScaffold, type ProjectTemplate } from './scaffold.js';
-import { checkSshKeyName, createSshKey, sshKeyPaths } from './ssh-key.js';
+import { checkSshKeyName } from '../../domain/names.js';
+import { createSshKey, sshKeyPaths } from './ssh-key.js';
 
 export interface InitProjectParams {
   readonly template: ProjectTemplate;

@@ -1,4 +1,5 @@
 import { UserError } from '../../domain/errors.js';
+import { checkSshKeyName } from '../../domain/names.js';
 import type { Reporter } from '../../ports/reporter.js';
 import type { SshKeyFactory, SshKeyType } from '../../ports/ssh-keys.js';
 import type { Workspace } from '../../ports/workspace.js';
@@ -7,12 +8,6 @@ export function sshKeyPaths(name: string): { privateKey: string; publicKey: stri
   return { privateKey: `ssh/${name}`, publicKey: `ssh/${name}.pub` };
 }
 
-/** Key names become file names under ssh/ and labels in Hetzner: keep them plain. */
-export function checkSshKeyName(name: string): void {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name) || name.includes('..')) {
-    throw new UserError(`ssh key name ${JSON.stringify(name)}: use 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit`);
-  }
-}
 
 export function checkEmail(email: string): void {
   // An e-mail only ends up as the key comment and in certificate subjects; reject what would

@@ -4,13 +4,12 @@ import { SecretValue } from '../../domain/secret-value.js';
 import type { ServerInfo } from '../../ports/provider.js';
 import type { HostTarget } from '../../ports/remote-host.js';
 import type { Workspace } from '../../ports/workspace.js';
-import { splitWords } from '../../remote/shell-quote.js';
+import { shellQuote, splitWords } from '../../remote/shell-quote.js';
+import { checkModuleName, isEnvName } from '../../domain/names.js';
 import { nodeAddressResolver, substitutePlaceholders } from '../placeholders.js';
 import { forEachHost, HostStepFailed, type FanoutDeps, type HostOutcome } from './fanout.js';
 import { lineEmitter, outputTail } from './output-lines.js';
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const MODULE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export interface EnvAssignment {
   readonly name: string;
@@ -18,22 +17,35 @@ export interface EnvAssignment {
 }
 
 /**
- * `--env-vars K=V,K2=V2`: items are split on commas, each at its FIRST `=`, so values may contain
- * `=`, spaces and quotes (upstream cut values at a second `=` and crashed on an item without one).
+ * `--env-vars K=V,K2=V2`: a comma starts a new item only when `NAME=` follows it, so values may
+ * contain commas; each item is split at its FIRST `=`, so values may contain `=`, spaces and
+ * quotes (upstream cut values at a second `=` and crashed on an item without one). Error messages
+ * never repeat a value: values are often passwords.
  */
 export function parseEnvVars(values: readonly string[]): EnvAssignment[] {
   return values
-    .flatMap((value) => value.split(','))
+    .flatMap((value) => value.split(/,(?=[A-Za-z_][A-Za-z0-9_]*=)/))
     .filter((item) => item !== '')
-    .map((item) => {
+    .map((item, index) => {
       const eq = item.indexOf('=');
-      const name = eq === -1 ? item : item.slice(0, eq);
-      if (eq === -1 || !ENV_NAME.test(name)) {
-        throw new UserError(`--env-vars: ${JSON.stringify(item)} is not NAME=value with NAME made of letters, digits and _`);
+      const name = eq === -1 ? '' : item.slice(0, eq);
+      if (!isEnvName(name)) {
+        throw new UserError(`--env-vars: item ${index + 1} is not NAME=value (NAME made of letters, digits and _, not starting with a digit)`);
       }
       return { name, value: item.slice(eq + 1) };
     });
 }
+
+/** A file the remote shell sources: one `export NAME='value'` line each, every value quoted once. */
+export function envFileContent(assignments: readonly string[][]): string {
+  return assignments.map(([name, value]) => `export ${name}=${shellQuote(value ?? '')}\n`).join('');
+}
+
+/**
+ * Runs the script with the variables from `envFile` (which it deletes first thing), so values
+ * never appear on a command line, where `ps` would show them.
+ */
+const WITH_ENV_FILE = '. "$1" && rm -f -- "$1" && shift && exec bash "$@"';
 
 export interface ActionParams {
   readonly targets: readonly HostTarget[];
@@ -62,14 +74,13 @@ export interface ActionOutcome {
 }
 
 /**
- * Runs `app_modules/<module>/action.sh` on the targets: the script goes to a fresh temporary path
- * over SFTP, runs as `env NAME=value... bash <script> <words...>` with every word quoted once
- * (nothing the operator typed is interpreted by the remote shell), and is removed afterwards.
+ * Runs `app_modules/<module>/action.sh` on the targets: the script (and a 0600 file with the
+ * variables) goes to a fresh temporary path over SFTP, runs as `bash <script> <words...>` with
+ * every word quoted once (nothing the operator typed is interpreted by the remote shell), and is
+ * removed afterwards.
  */
 export async function runAction(deps: FanoutDeps & { project: Workspace }, params: ActionParams): Promise<ActionOutcome> {
-  if (!MODULE_NAME.test(params.appModule) || params.appModule.includes('..')) {
-    throw new UserError(`--app-module: ${JSON.stringify(params.appModule)} is not a module folder name`);
-  }
+  checkModuleName(params.appModule, '--app-module');
   if (params.captureStdout && params.targets.length !== 1) {
     throw new UserError('--save-as-secret needs exactly one target (one secret cannot hold several nodes\' output)');
   }
@@ -83,19 +94,24 @@ export async function runAction(deps: FanoutDeps & { project: Workspace }, param
   const envByHost = new Map(
     params.targets.map((target) => {
       const resolve = nodeAddressResolver(params.servers, { name: target.name, address: target.address });
-      return [target.name, params.env.map((v) => `${v.name}=${substitutePlaceholders(v.value, resolve, `--env-vars ${v.name}`)}`)];
+      return [target.name, params.env.map((v) => [v.name, substitutePlaceholders(v.value, resolve, `--env-vars ${v.name}`)])];
     }),
   );
 
   let captured: SecretValue | undefined;
   const outcomes = await forEachHost(deps, params.targets, params.concurrency, async (host) => {
-    const remoteScript = `/tmp/nix-infra-action-${randomBytes(8).toString('hex')}.sh`;
+    const stem = `/tmp/nix-infra-action-${randomBytes(8).toString('hex')}`;
+    const remoteScript = `${stem}.sh`;
+    const envFile = `${stem}.env`;
+    const env = envByHost.get(host.target.name) ?? [];
     const sftp = await host.files();
     await sftp.writeFile(remoteScript, script, 0o700);
+    if (env.length > 0) await sftp.writeFile(envFile, Buffer.from(envFileContent(env)), 0o600);
+    const argv = env.length > 0 ? ['bash', '-c', WITH_ENV_FILE, 'nix-infra-action', envFile, remoteScript, ...words] : ['bash', remoteScript, ...words];
     const lines = lineEmitter(deps.reporter, host.target.name);
     try {
       const result = await host.exec(
-        { argv: ['env', ...(envByHost.get(host.target.name) ?? []), 'bash', remoteScript, ...words] },
+        { argv },
         // A captured stdout is a secret: only stderr is shown while it runs.
         { onOutput: (stream, chunk) => (params.captureStdout && stream === 'stdout' ? undefined : lines.push(stream, chunk)) },
       );
@@ -113,6 +129,7 @@ export async function runAction(deps: FanoutDeps & { project: Workspace }, param
       return output;
     } finally {
       await sftp.remove(remoteScript).catch(() => undefined);
+      if (env.length > 0) await sftp.remove(envFile).catch(() => undefined);
     }
   });
   return { outcomes, ...(captured === undefined ? {} : { captured }) };

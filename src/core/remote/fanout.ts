@@ -1,5 +1,6 @@
 import type { Reporter } from '../../ports/reporter.js';
 import type { HostConnector, HostTarget, RemoteHost } from '../../ports/remote-host.js';
+import { forEachLimited } from '../../util/concurrency.js';
 
 export interface HostOutcome<T> {
   readonly host: string;
@@ -42,15 +43,10 @@ export async function forEachHost<T>(
   work: (host: RemoteHost) => Promise<T>,
 ): Promise<HostOutcome<T>[]> {
   const outcomes = new Array<HostOutcome<T>>(targets.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < targets.length) {
-      const index = next++;
-      const target = targets[index] as HostTarget;
-      outcomes[index] = await runOne(deps, target, work);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, targets.length)) }, worker));
+  // runOne never throws: a host's failure is its outcome, so every host is attempted.
+  await forEachLimited(targets, concurrency, async (target, index) => {
+    outcomes[index] = await runOne(deps, target, work);
+  });
   return outcomes;
 }
 

@@ -1,4 +1,4 @@
-import { UserError } from '../../domain/errors.js';
+import { OperationFailed, UserError } from '../../domain/errors.js';
 import type { SecretValue } from '../../domain/secret-value.js';
 import type { SecretStore } from '../../ports/secret-store.js';
 import type { CoreContext } from '../context.js';
@@ -31,7 +31,19 @@ export async function rekeySecrets(deps: { ctx: CoreContext; store: SecretStore 
 
   const values: SecretValue[] = [];
   for (const entry of entries) values.push(await deps.store.read(entry.name, oldPassword));
-  for (const value of values) await deps.store.write(value, newPassword);
+  const done: string[] = [];
+  for (const value of values) {
+    try {
+      await deps.store.write(value, newPassword);
+    } catch (error) {
+      if (done.length === 0) throw error;
+      throw new OperationFailed(`re-keying stopped at ${value.name}: ${(error as Error).message}`, [
+        `already under the NEW password: ${done.join(', ')}`,
+        'the others are still under the old one; fix the cause and run `secrets rekey` again with SECRETS_PASS set to the NEW password only after all are done',
+      ]);
+    }
+    done.push(value.name);
+  }
 
   return {
     rekeyed: entries.map((e) => e.name),
