@@ -4,10 +4,10 @@ import { envValue } from '../config/env.js';
 import type { FanoutDeps, HostOutcome } from '../core/remote/fanout.js';
 import { checkSshKeyName } from '../domain/names.js';
 import { parseTargetList, resolveTargets } from '../core/targets.js';
-import { ExitCode } from '../domain/errors.js';
+import { ExitCode, UserError } from '../domain/errors.js';
 import type { ServerInfo } from '../ports/provider.js';
 import type { Reporter } from '../ports/reporter.js';
-import type { HostConnector, HostTarget } from '../ports/remote-host.js';
+import type { HostConnector, HostTarget, RemoteHost } from '../ports/remote-host.js';
 import { summarise } from '../ui/host-summary.js';
 import { ListrHostReporter } from '../ui/listr-host-reporter.js';
 import { canDrawTaskList, printNote } from '../ui/output.js';
@@ -91,4 +91,24 @@ export async function openNodeRun(session: ProjectSession, options: NodeRunOptio
       await listr?.abort('stopped');
     },
   };
+}
+
+/**
+ * One node, connected, for the interactive commands (`ssh`, `port-forward`): `use` runs with the
+ * open connection, which is closed afterwards whatever happens.
+ */
+export async function withSingleNode<T>(
+  session: ProjectSession,
+  command: string,
+  options: Omit<NodeRunOptions, 'json' | 'title' | 'concurrency'>,
+  use: (host: RemoteHost) => Promise<T>,
+): Promise<T> {
+  const names = parseTargetList(options.targetValues);
+  if (names.length !== 1) throw new UserError(`${command} takes exactly one --target`);
+  const { connector, targets } = await prepareConnections(session, { ...options, targetValues: names, concurrency: 1 });
+  try {
+    return await use(await connector.connect(targets[0] as HostTarget));
+  } finally {
+    await connector.closeAll();
+  }
 }

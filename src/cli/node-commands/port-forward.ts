@@ -1,11 +1,11 @@
 import { Flags } from '@oclif/core';
 import { forwardLocalPort } from '../../adapters/local-port-forward.js';
-import { parseTargetList } from '../../core/targets.js';
-import { OperationFailed, UserError } from '../../domain/errors.js';
+import { OperationFailed } from '../../domain/errors.js';
 import { printNote } from '../../ui/output.js';
 import { BaseCommand } from '../base-command.js';
 import { connectionFlags } from '../node-flags.js';
-import { prepareConnections } from '../node-run.js';
+import { withSingleNode } from '../node-run.js';
+import { singleNodeOptions } from './run-options.js';
 
 /** `fleet port-forward`: a local port carried to a port on (or reachable from) one node. */
 export abstract class PortForwardCommand extends BaseCommand<typeof PortForwardCommand> {
@@ -25,34 +25,21 @@ exits 1.`;
   };
 
   async run(): Promise<void> {
-    const names = parseTargetList([this.flags.target]);
-    if (names.length !== 1) throw new UserError('port-forward takes exactly one --target');
     const session = this.openProject();
-    const { connector, targets } = await prepareConnections(session, {
-      targetValues: names,
-      concurrency: 1,
-      connectTimeoutSeconds: this.flags['connect-timeout'],
-      acceptHostKey: this.flags['accept-host-key'] ?? [],
-      sshKeyName: this.sshKeyName(session),
-    });
-    const target = targets[0] as (typeof targets)[number];
-    try {
-      const host = await connector.connect(target);
+    await withSingleNode(session, 'port-forward', singleNodeOptions(this.flags, this.sshKeyName(session)), async (host) => {
       const remote = `${this.flags['remote-host']}:${this.flags['remote-port']}`;
       const forward = await forwardLocalPort(host, this.flags['local-port'], this.flags['remote-host'], this.flags['remote-port'], (message) =>
         printNote(`warning: ${message}`),
       );
-      printNote(`Forwarding 127.0.0.1:${forward.localPort} -> ${target.name} ${remote} (Ctrl-C to stop)`);
+      printNote(`Forwarding 127.0.0.1:${forward.localPort} -> ${host.target.name} ${remote} (Ctrl-C to stop)`);
       const stopped = new Promise<'signal'>((resolve) => {
         process.once('SIGINT', () => resolve('signal'));
         process.once('SIGTERM', () => resolve('signal'));
       });
       const ended = await Promise.race([stopped, host.closed]);
       await forward.stop();
-      if (ended !== 'signal') throw new OperationFailed(`${target.name}: SSH connection ended; forwarding stopped (${ended})`);
+      if (ended !== 'signal') throw new OperationFailed(`${host.target.name}: SSH connection ended; forwarding stopped (${ended})`);
       printNote('Forwarding stopped.');
-    } finally {
-      await connector.closeAll();
-    }
+    });
   }
 }

@@ -17,3 +17,11 @@ export function nodeRunOptions(flags: ConnectionFlagValues, extra: { sshKeyName:
     ...extra,
   };
 }
+
+/** Options for a command on exactly one node (`ssh`, `port-forward`). */
+export function singleNodeOptions(
+  flags: { target: string; 'connect-timeout': number; 'accept-host-key'?: string[] },
+  sshKeyName: string | undefined,
+): Omit<NodeRunOptions, 'json' | 'title' | 'concurrency'> {
+  return { targetValues: [flags.target], connectTimeoutSeconds: flags['connect-timeout'], acceptHostKey: flags['accept-host-key'] ?? [], sshKeyName };
+}
