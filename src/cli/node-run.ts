@@ -31,7 +31,6 @@ export interface NodeRun {
   /** Every server the provider lists (placeholders may name any of them). */
   readonly servers: readonly ServerInfo[];
   readonly concurrency: number;
-  readonly knownHostsFile: string;
   /** Closes connections, finishes the display, prints the summary; returns the exit code. */
   finish(outcomes: readonly HostOutcome<unknown>[]): Promise<number>;
   /** Closes connections after an error that ended the command early. */
@@ -42,7 +41,6 @@ export interface NodeConnection {
   readonly connector: HostConnector;
   readonly targets: readonly HostTarget[];
   readonly servers: readonly ServerInfo[];
-  readonly knownHostsFile: string;
 }
 
 /** Resolves the targets through the provider and prepares (but does not open) connections. */
@@ -65,11 +63,11 @@ export async function prepareConnections(session: ProjectSession, options: Omit<
     acceptChangedKeyFor: new Set(parseTargetList(options.acceptHostKey)),
     agentSocket: envValue(session.ctx.env, 'SSH_AUTH_SOCK'),
   });
-  return { connector, targets, servers, knownHostsFile };
+  return { connector, targets, servers };
 }
 
 export async function openNodeRun(session: ProjectSession, options: NodeRunOptions): Promise<NodeRun> {
-  const { connector, targets, servers, knownHostsFile } = await prepareConnections(session, options);
+  const { connector, targets, servers } = await prepareConnections(session, options);
   const useListr = !options.json && canDrawTaskList();
   const listr = useListr ? new ListrHostReporter(targets.map((t) => t.name), options.title) : undefined;
   const reporter: Reporter = listr ?? session.reporter;
@@ -79,7 +77,6 @@ export async function openNodeRun(session: ProjectSession, options: NodeRunOptio
     targets,
     servers,
     concurrency: options.concurrency,
-    knownHostsFile,
     async finish(outcomes) {
       await connector.closeAll();
       await listr?.finish();
