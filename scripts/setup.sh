@@ -16,8 +16,8 @@ with_bench=0
 # provided another way (python3 from pyenv, node from nodesource) are left alone.
 needs=(openssl:openssl update-ca-certificates:ca-certificates)
 # Tests drive the real tools: openssl verifies the CA, ssh-keygen reads the keys we write,
-# python3 gives the prompt tests a pseudo-terminal.
-((with_tests)) && needs+=(ssh-keygen:openssh-client python3:python3)
+# python3 gives the prompt tests a pseudo-terminal, nix-instantiate parses every Nix template.
+((with_tests)) && needs+=(ssh-keygen:openssh-client python3:python3 nix-instantiate:nix-bin)
 # Sandbox hosts (scripts/sandbox): network namespaces and a real sshd per host; also what the
 # README's main job runs on.
 needs+=(ip:iproute2 unshare:util-linux)
