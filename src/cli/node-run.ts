@@ -9,7 +9,7 @@ import type { ServerInfo } from '../ports/provider.js';
 import type { Reporter } from '../ports/reporter.js';
 import type { HostConnector, HostTarget, RemoteHost } from '../ports/remote-host.js';
 import { summarise } from '../ui/host-summary.js';
-import { ListrHostReporter } from '../ui/listr-host-reporter.js';
+import type { ListrHostReporter } from '../ui/listr-host-reporter.js';
 import { canDrawTaskList, printNote } from '../ui/output.js';
 import type { ProjectSession } from './base-command.js';
 import { openProvider } from './open-provider.js';
@@ -69,7 +69,10 @@ export async function prepareConnections(session: ProjectSession, options: Omit<
 export async function openNodeRun(session: ProjectSession, options: NodeRunOptions): Promise<NodeRun> {
   const { connector, targets, servers } = await prepareConnections(session, options);
   const useListr = !options.json && canDrawTaskList();
-  const listr = useListr ? new ListrHostReporter(targets.map((t) => t.name), options.title) : undefined;
+  // listr2 is loaded only when a task list is drawn: scripts and CI never pay for it.
+  const listr: ListrHostReporter | undefined = useListr
+    ? new (await import('../ui/listr-host-reporter.js')).ListrHostReporter(targets.map((t) => t.name), options.title)
+    : undefined;
   const reporter: Reporter = listr ?? session.reporter;
 
   return {
