@@ -3,8 +3,7 @@ import type { ProviderCapabilities, ServerInfo, ServerProvider } from '../../por
 
 /**
  * Servers the operator already has, listed in servers.yaml. It can neither create nor destroy
- * machines; entries marked `provider: hetzner` get their address from Hetzner by name, a lookup
- * that arrives with the Hetzner provider (until then their address is reported as unresolved).
+ * machines. Entries marked `provider: hetzner` have no address here; HybridProvider looks them up.
  */
 export class SelfHostedProvider implements ServerProvider {
   readonly name = 'self-hosted (servers.yaml)';

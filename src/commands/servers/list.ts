@@ -8,7 +8,8 @@ export default class ServersList extends BaseCommand<typeof ServersList> {
 
   static override description = `The provider is detected: servers.yaml in the project folder means self-hosted
 (even when HCLOUD_TOKEN is set); otherwise HCLOUD_TOKEN means Hetzner Cloud.
-Entries of servers.yaml marked \`provider: hetzner\` show no address until it is looked up.`;
+Entries of servers.yaml marked \`provider: hetzner\` get their address from Hetzner by name
+(HCLOUD_TOKEN needed). HCLOUD_ENDPOINT overrides the Hetzner API URL.`;
 
   static override enableJsonFlag = true;
 
