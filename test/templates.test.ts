@@ -5,7 +5,7 @@
 // Ubuntu: `apt-get install nix-bin`); without it these tests fail rather than skip.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it, type TestContext } from 'node:test';
@@ -183,6 +183,8 @@ describe('templates: Nix files', () => {
     const file = nixFiles.find((f) => f.template === 'cluster' && f.rel === 'node_types/control_node.nix');
     assert.ok(file);
     const copy = await fillIn(t, file);
+    // On a node the node type sits in /etc/nixos with the project's modules/ next to it.
+    await cp(path.join(templatesDir, 'cluster', 'modules'), path.join(path.dirname(copy), 'modules'), { recursive: true });
     // Only what the file needs from nixpkgs' lib and from the NixOS config, as small stand-ins.
     const expr = `
       let

@@ -5,13 +5,8 @@
 #   etcdCluster       the control nodes as Nix attrsets separated by spaces, for example
 #                     { name = "etcd001"; ip = "203.0.113.10"; } { name = "etcd002"; ip = "203.0.113.11"; }
 #
-# Why etcdCluster sits inside an indented string ('' ... ''): the CLI substitutes raw text, and
-# the bare placeholder (square brackets and percent signs) is not valid Nix anywhere, not even
-# inside a list. A "double-quoted" string would break after substitution, because the
-# substituted value contains double quotes. An indented string parses in both states: its only
-# special sequences are two single quotes and dollar-brace, and neither can occur in node names
-# or IPv4 addresses. The text is then read back into a list of { name; ip; } with a regular
-# expression (pure evaluation, nothing is written to the store).
+# etcdCluster sits inside an indented string ('' ... ''), read back into a list of { name; ip; }
+# by modules/etcd-members.nix, which explains why (the CLI uploads modules/ next to this file).
 #
 # Certificates: the CLI deploys them to /root/certs (directory 0700, files 0400):
 #   ca-chain.cert.pem, <host>-client-tls.{cert,key}.pem, <host>-peer-tls.{cert,key}.pem
@@ -22,18 +17,7 @@
 { config, lib, ... }:
 
 let
-  parseEtcdCluster = text:
-    let
-      entries = builtins.filter builtins.isList (builtins.split "[{]([^}]*)[}]" text);
-      field = key: body:
-        let found = builtins.match "(.*[^[:alnum:]_-])?${key}[[:space:]]*=[[:space:]]*\"([^\"]*)\".*" body;
-        in if found == null
-          then throw "control_node.nix: etcd member `{${body}}` has no ${key} attribute"
-          else builtins.elemAt found 1;
-    in
-    map (e: { name = field "name" (builtins.head e); ip = field "ip" (builtins.head e); }) entries;
-
-  members = parseEtcdCluster ''[%%etcdCluster%%]'';
+  members = import ./modules/etcd-members.nix ''[%%etcdCluster%%]'';
 
   hostName = config.networking.hostName;
 
