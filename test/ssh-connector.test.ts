@@ -7,6 +7,7 @@ import ssh2 from 'ssh2';
 import { Ssh2Connector } from '../src/adapters/ssh/ssh2-connector.js';
 import { OperationFailed, UserError } from '../src/domain/errors.js';
 import type { HostTarget } from '../src/ports/remote-host.js';
+import { ed25519Pair } from './support/keys.js';
 import { tempDir } from './support/repo.js';
 
 /** A small in-process SSH server on loopback: accepts one client key, answers `exec`. */
@@ -46,9 +47,9 @@ function listen(server: ssh2.Server, port: number): Promise<void> {
 }
 
 describe('Ssh2Connector against an in-process SSH server', () => {
-  const clientKeys = ssh2.utils.generateKeyPairSync('ed25519');
-  const hostKeyA = ssh2.utils.generateKeyPairSync('ed25519');
-  const hostKeyB = ssh2.utils.generateKeyPairSync('ed25519');
+  const clientKeys = ed25519Pair();
+  const hostKeyA = ed25519Pair();
+  const hostKeyB = ed25519Pair();
 
   async function setup(t: Parameters<typeof tempDir>[0]) {
     const dir = await tempDir(t);
@@ -107,7 +108,7 @@ describe('Ssh2Connector against an in-process SSH server', () => {
 
   it('does not retry an authentication failure, says which key was refused, and pins nothing', async (t) => {
     const { target, connector, port, knownHostsFile } = await setup(t);
-    const other = ssh2.utils.generateKeyPairSync('ed25519');
+    const other = ed25519Pair();
     const server = sshServer(hostKeyA.private, other.public, { execs: 0 });
     t.after(() => server.close());
     await listen(server, port);
@@ -119,7 +120,7 @@ describe('Ssh2Connector against an in-process SSH server', () => {
     const { target, knownHostsFile, connector, port } = await setup(t);
     await writeFile(knownHostsFile, `[127.0.0.1]:${port} ssh-ed25519 ${(ssh2.utils.parseKey(hostKeyA.public) as ssh2.ParsedKey).getPublicSSH().toString('base64')}\n`);
     const pinned = await readFile(knownHostsFile, 'utf8');
-    const stranger = ssh2.utils.generateKeyPairSync('ed25519');
+    const stranger = ed25519Pair();
     const server = sshServer(hostKeyB.private, stranger.public, { execs: 0 });
     t.after(() => server.close());
     await listen(server, port);
