@@ -28,3 +28,92 @@ export interface ServerProvider {
   readonly capabilities: ProviderCapabilities;
   listServers(): Promise<ServerInfo[]>;
 }
+
+/** What nix-infra writes on every cloud resource it creates, and checks before touching one. */
+export interface OwnershipLabels {
+  /** Identifies the project folder's servers among others in the same cloud project. */
+  readonly project: string;
+  /** `fleet` or `cluster`: which kind of node the server was created as. */
+  readonly role: string;
+}
+
+export interface ServerRequest {
+  readonly name: string;
+  /** Provider's machine type, e.g. Hetzner `cx22`. */
+  readonly machineType: string;
+  /** Provider's location, e.g. Hetzner `fsn1`. */
+  readonly location: string;
+  /** Image the server boots before it is converted to NixOS, e.g. `ubuntu-24.04`. */
+  readonly image: string;
+}
+
+export interface EnsureServersRequest {
+  readonly servers: readonly ServerRequest[];
+  readonly labels: OwnershipLabels;
+  /** Cloud SSH key (by name) installed for root on every created server. */
+  readonly sshKeyName: string;
+  /**
+   * Base name of the spread placement group(s); more servers than one group holds go to
+   * `<name>-2`, `<name>-3`, ... Undefined: no placement group.
+   */
+  readonly placementGroup?: string;
+}
+
+/** What became of one requested server. */
+export type EnsureOutcome =
+  /** Created by this call and running (its create actions succeeded). */
+  | { readonly name: string; readonly state: 'created'; readonly server: ServerInfo }
+  /** Already there, labelled as this project's: left as it is. */
+  | { readonly name: string; readonly state: 'existing'; readonly server: ServerInfo }
+  /** Not created or not ready; `reason` says what failed and is shown to the operator. */
+  | { readonly name: string; readonly state: 'failed'; readonly reason: string };
+
+export type DestroyOutcome =
+  | { readonly name: string; readonly state: 'deleted' }
+  | { readonly name: string; readonly state: 'absent' }
+  /** Exists but is not labelled as this project's: never touched. */
+  | { readonly name: string; readonly state: 'refused'; readonly reason: string }
+  | { readonly name: string; readonly state: 'failed'; readonly reason: string };
+
+export interface CloudSshKey {
+  readonly name: string;
+  /** MD5 fingerprint as the cloud reports it (`aa:bb:...`). */
+  readonly fingerprint: string;
+}
+
+export type ProviderEvent =
+  | { readonly kind: 'step'; readonly message: string; readonly server?: string }
+  | { readonly kind: 'waiting'; readonly what: string; readonly server?: string };
+
+/**
+ * A provider that can make and remove servers (Hetzner Cloud). One call handles a whole batch,
+ * so the provider can share requests between servers (one listing, batched action polls).
+ * Per-server failures are outcomes, not exceptions; an exception means nothing could be done
+ * (bad token, API unreachable, rate limit exhausted).
+ */
+export interface ServerFactory {
+  ensureServers(request: EnsureServersRequest, onEvent?: (event: ProviderEvent) => void): Promise<EnsureOutcome[]>;
+  destroyServers(names: readonly string[], labels: OwnershipLabels, onEvent?: (event: ProviderEvent) => void): Promise<DestroyOutcome[]>;
+}
+
+/** A provider that keeps SSH public keys for new servers (Hetzner Cloud's ssh_keys). */
+export interface CloudKeyRing {
+  /**
+   * Registers `publicKey` under `name`. Already there with the same key: returns it unchanged
+   * (`added: false`). The name taken by a different key: an error naming both fingerprints.
+   */
+  addSshKey(name: string, publicKey: string): Promise<{ key: CloudSshKey; added: boolean }>;
+  /**
+   * Removes the key called `name`, only when it is `publicKey` (so an operator cannot delete a
+   * colleague's key that happens to share the name). `removed: false` when there is none.
+   */
+  removeSshKey(name: string, publicKey: string): Promise<{ removed: boolean }>;
+}
+
+export function isServerFactory(provider: ServerProvider): provider is ServerProvider & ServerFactory {
+  return provider.capabilities.createServers && typeof (provider as Partial<ServerFactory>).ensureServers === 'function';
+}
+
+export function isCloudKeyRing(provider: ServerProvider): provider is ServerProvider & CloudKeyRing {
+  return provider.capabilities.cloudSshKeys && typeof (provider as Partial<CloudKeyRing>).addSshKey === 'function';
+}
