@@ -76,6 +76,8 @@ function fakeFleet(behaviour: (host: string, script: string) => Promise<ExecResu
       return host;
     },
     closeAll: async () => undefined,
+    pinPresentedKey: async () => undefined,
+    forgetHostKey: async () => undefined,
   };
   return { connector, written, peak: () => peak };
 }

@@ -106,6 +106,39 @@ describe('Ssh2Connector against an in-process SSH server', () => {
     assert.notEqual(await readFile(knownHostsFile, 'utf8'), pinned, 'the new key replaced the old one');
   });
 
+  it('a provisional connection accepts a changed key without pinning it, until told the host checked out', async (t) => {
+    const { target, knownHostsFile, connector, port } = await setup(t);
+    const first = sshServer(hostKeyA.private, clientKeys.public, { execs: 0 });
+    await listen(first, port);
+    const c1 = connector();
+    await c1.connect(target);
+    await c1.closeAll();
+    await new Promise<void>((resolve) => first.close(() => resolve()));
+    const pinnedA = await readFile(knownHostsFile, 'utf8');
+
+    // The machine was reinstalled: a new key, as after a NixOS conversion.
+    const reinstalled = sshServer(hostKeyB.private, clientKeys.public, { execs: 0 });
+    t.after(() => reinstalled.close());
+    await listen(reinstalled, port);
+    const c2 = connector();
+    t.after(() => c2.closeAll());
+    const host = await c2.connect(target, { hostKey: 'provisional' });
+    assert.equal((await host.exec({ script: 'true' })).exitCode, 0);
+    assert.equal(await readFile(knownHostsFile, 'utf8'), pinnedA, 'nothing is pinned before the caller verified the host');
+    await assert.rejects(connector().connect(target), /host key changed/, 'a normal connection still refuses the new key');
+
+    await c2.pinPresentedKey(host);
+    const pinnedB = await readFile(knownHostsFile, 'utf8');
+    assert.notEqual(pinnedB, pinnedA);
+    assert.equal(pinnedB.trim().split('\n').length, 1, 'the old key was replaced, not kept beside the new one');
+    const c3 = connector();
+    t.after(() => c3.closeAll());
+    assert.equal((await (await c3.connect(target)).exec({ script: 'true' })).exitCode, 0, 'the new key is now the pinned one');
+
+    await c3.forgetHostKey(target);
+    assert.equal((await readFile(knownHostsFile, 'utf8')).trim(), '', 'forgetting drops the host line');
+  });
+
   it('does not retry an authentication failure, says which key was refused, and pins nothing', async (t) => {
     const { target, connector, port, knownHostsFile } = await setup(t);
     const other = ed25519Pair();

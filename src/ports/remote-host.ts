@@ -78,9 +78,25 @@ export interface RemoteHost {
   readonly closed: Promise<string>;
 }
 
+export interface ConnectOptions {
+  /**
+   * `verify` (the default): the pinned key must match, a first contact is pinned after login.
+   * `provisional`: for the first login after a reinstall, when the host key legitimately changed
+   * (NixOS conversion). Any key is accepted for this connection and NOTHING is pinned; the caller
+   * checks the host (boot id, /etc/NIXOS) and then calls `pinPresentedKey`.
+   */
+  readonly hostKey?: 'verify' | 'provisional';
+  /** Overrides the connector's connect timeout for this call (a rebooting host needs longer). */
+  readonly timeoutMs?: number;
+}
+
 export interface HostConnector {
   /** Connects (with bounded retries) and verifies the host key before anything runs. */
-  connect(target: HostTarget): Promise<RemoteHost>;
+  connect(target: HostTarget, options?: ConnectOptions): Promise<RemoteHost>;
+  /** Pins the key a provisional connection saw, replacing whatever was pinned for that host. */
+  pinPresentedKey(host: RemoteHost): Promise<void>;
+  /** Forgets the pinned keys of a target: its address now belongs to a newly created server. */
+  forgetHostKey(target: HostTarget): Promise<void>;
   /** Closes every connection this connector opened. */
   closeAll(): Promise<void>;
 }

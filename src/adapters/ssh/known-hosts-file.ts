@@ -45,6 +45,11 @@ export class KnownHostsFile {
     return this.change((text) => withoutHost(text, pattern).replace(/\n*$/, '\n').replace(/^\n$/, '') + formatLine(pattern, key));
   }
 
+  /** Drops every pinned key of a host (a server the provider has just created at this address). */
+  forget(pattern: string): Promise<void> {
+    return this.change((text) => withoutHost(text, pattern));
+  }
+
   private change(edit: (text: string) => string): Promise<void> {
     const run = this.queue.then(() => this.locked(async () => {
       const before = await this.text();

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import ssh2 from 'ssh2';
 import { OperationFailed, UserError } from '../../domain/errors.js';
 import { fingerprint, hostKeyFromBlob, hostPattern, type HostKey } from '../../remote/known-hosts.js';
-import type { HostConnector, HostTarget, RemoteHost } from '../../ports/remote-host.js';
+import type { ConnectOptions, HostConnector, HostTarget, RemoteHost } from '../../ports/remote-host.js';
 import { hostKeyAlgorithmsFor } from './host-key-algorithms.js';
 import { createLimiter } from '../../util/concurrency.js';
 import { KnownHostsFile } from './known-hosts-file.js';
@@ -47,24 +47,29 @@ export class Ssh2Connector implements HostConnector {
   private readonly handshake: <T>(task: () => Promise<T>) => Promise<T>;
   private readonly open = new Set<Ssh2Host>();
   private readonly keyCache = new Map<string, Promise<Buffer>>();
+  /** Keys seen on provisional connections, pinned only when the caller says the host checked out. */
+  private readonly provisionalKeys = new WeakMap<RemoteHost, HostKey>();
 
   constructor(private readonly options: ConnectorOptions) {
     this.knownHosts = new KnownHostsFile(options.knownHostsFile);
     this.handshake = createLimiter(Math.max(1, options.maxHandshakes));
   }
 
-  async connect(target: HostTarget): Promise<RemoteHost> {
+  async connect(target: HostTarget, options: ConnectOptions = {}): Promise<RemoteHost> {
     const privateKey = await this.privateKey(target);
+    const provisional = options.hostKey === 'provisional';
+    const timeoutMs = options.timeoutMs ?? this.options.connectTimeoutMs;
     // The timeout starts when this host's first attempt gets a handshake slot: time spent queued
     // behind other hosts is not this host's fault.
     let deadline: number | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
         const host = await this.handshake(() => {
-          deadline ??= Date.now() + this.options.connectTimeoutMs;
-          return this.attempt(target, privateKey, deadline);
+          deadline ??= Date.now() + timeoutMs;
+          return this.attempt(target, privateKey, deadline, provisional);
         });
         this.open.add(host);
+        if (host.presentedKey !== undefined && provisional) this.provisionalKeys.set(host, host.presentedKey);
         return host;
       } catch (err) {
         const error = err as Error & { code?: string };
@@ -75,6 +80,21 @@ export class Ssh2Connector implements HostConnector {
         await new Promise((resolve) => setTimeout(resolve, backoff));
       }
     }
+  }
+
+  async pinPresentedKey(host: RemoteHost): Promise<void> {
+    const key = this.provisionalKeys.get(host);
+    if (key === undefined) throw new Error(`internal: ${host.target.name} was not connected provisionally`);
+    const pattern = hostPattern(host.target.address, host.target.port);
+    try {
+      await this.knownHosts.replace(pattern, key);
+    } catch (err) {
+      throw new OperationFailed(`${host.target.name}: cannot update ${this.options.knownHostsFile}: ${(err as Error).message}`);
+    }
+  }
+
+  async forgetHostKey(target: HostTarget): Promise<void> {
+    await this.knownHosts.forget(hostPattern(target.address, target.port));
   }
 
   async closeAll(): Promise<void> {
@@ -108,9 +128,10 @@ export class Ssh2Connector implements HostConnector {
     throw new UserError(`${target.name}: ${target.keyPath} is not a private key ssh2 can read (${parsed.message})`);
   }
 
-  private async attempt(target: HostTarget, privateKey: Buffer, deadline: number): Promise<Ssh2Host> {
+  private async attempt(target: HostTarget, privateKey: Buffer, deadline: number, provisional: boolean): Promise<Ssh2Host> {
     const pattern = hostPattern(target.address, target.port);
-    const pinned = await this.knownHosts.pinnedKeys(pattern);
+    // A provisional connection expects a new key, so it must not prefer the old key's type.
+    const pinned = provisional ? [] : await this.knownHosts.pinnedKeys(pattern);
     // Settle authentication before opening a socket: a throw after it would leave the socket
     // connected (and the process alive) until the server's login grace time runs out.
     const auth = this.auth(target, privateKey);
@@ -118,9 +139,15 @@ export class Ssh2Connector implements HostConnector {
     let rejection: UserError | undefined;
     /** A key to pin once the host has authenticated us: new, or a change the operator accepted. */
     let toPin: { key: HostKey; replace: boolean } | undefined;
+    let presentedKey: HostKey | undefined;
 
     const verify = (blob: Buffer, done: (ok: boolean) => void): void => {
       const presented = hostKeyFromBlob(blob);
+      presentedKey = presented;
+      if (provisional) {
+        done(true);
+        return;
+      }
       this.checkHostKey(target, pattern, presented).then(
         (outcome) => {
           if (outcome !== 'known') toPin = { key: presented, replace: outcome === 'accepted-change' };
@@ -140,7 +167,7 @@ export class Ssh2Connector implements HostConnector {
         // an impostor that accepts any key on first contact; pre-pin keys to exclude that.
         const pin = toPin === undefined ? Promise.resolve() : toPin.replace ? this.knownHosts.replace(pattern, toPin.key) : this.knownHosts.record(pattern, toPin.key);
         pin.then(
-          () => resolve(new Ssh2Host(target, client)),
+          () => resolve(new Ssh2Host(target, client, presentedKey)),
           (err: Error) => {
             client.end();
             reject(new OperationFailed(`${target.name}: cannot update ${this.options.knownHostsFile}: ${err.message}`));

@@ -1,3 +1,4 @@
+import type { HostKey } from '../../remote/known-hosts.js';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Duplex, Readable } from 'node:stream';
@@ -41,6 +42,8 @@ export class Ssh2Host implements RemoteHost {
   constructor(
     readonly target: HostTarget,
     private readonly client: Client,
+    /** The host key this connection was made with (the connector pins or checks it). */
+    readonly presentedKey?: HostKey,
   ) {
     let markClosed: (reason: string) => void = () => undefined;
     this.closed = new Promise((resolve) => (markClosed = resolve));
