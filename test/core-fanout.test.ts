@@ -72,6 +72,7 @@ function fakeFleet(behaviour: (host: string, script: string) => Promise<ExecResu
           throw new Error('not used');
         },
         closed: new Promise(() => undefined),
+        close: () => undefined,
       };
       return host;
     },

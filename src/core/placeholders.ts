@@ -9,13 +9,18 @@ export type PlaceholderResolver = (key: string) => string | undefined;
  * Replaces every placeholder in `text`. A key the resolver does not know is an error naming
  * where it stands (upstream left such text in place, to fail later inside Nix or at run time).
  */
-export function substitutePlaceholders(text: string, resolve: PlaceholderResolver, where: string): string {
+export function substitutePlaceholders(
+  text: string,
+  resolve: PlaceholderResolver,
+  where: string,
+  knownForms = '[%%<node>.ipv4%%], [%%localhost.hostname%%], [%%localhost.ipv4%%]',
+): string {
   return text.replace(PLACEHOLDER, (match: string, key: string, offset: number) => {
     const value = resolve(key);
     if (value !== undefined) return value;
     const line = text.slice(0, offset).split('\n').length;
     throw new UserError(`${where}${text.includes('\n') ? `:${line}` : ''}: unknown placeholder ${match}`, {
-      hints: ['known forms: [%%<node>.ipv4%%], [%%localhost.hostname%%], [%%localhost.ipv4%%]'],
+      hints: [`known forms: ${knownForms}`],
     });
   });
 }

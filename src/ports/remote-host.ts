@@ -76,6 +76,8 @@ export interface RemoteHost {
   shell(pty: PtyOptions): Promise<RemoteShell>;
   /** Resolves with a reason when the connection ends (closed by us, or lost). */
   readonly closed: Promise<string>;
+  /** Ends this connection (others of the same connector stay open). */
+  close(): void;
 }
 
 export interface ConnectOptions {

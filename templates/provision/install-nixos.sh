@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Converts this machine to NixOS. Uploaded by `nix-infra provision` to
+# /root/nix-infra-provision/ together with configuration.nix, and run as root:
+#   env NIX_CHANNEL=nixos-<version> NO_REBOOT=1 NIX_INFRA_INFECT_URL=<url> NIX_INFRA_MUTATION=0|1
+#       [NIX_INFRA_INFECT_SHA256=<hex>] [doNetConf=y] [PROVIDER=<cloud>] bash install-nixos.sh
+# NIX_CHANNEL, NO_REBOOT, doNetConf and PROVIDER are nixos-infect's own variables and reach it
+# unchanged. It does not reboot: the CLI schedules the reboot once this script has succeeded.
+set -euo pipefail
+
+here=/root/nix-infra-provision
+script=$here/infect-script
+
+download() {
+  if command -v curl >/dev/null; then
+    curl -fsSL --retry 3 -o "$2" "$1"
+  elif command -v wget >/dev/null; then
+    wget -q -O "$2" "$1"
+  else
+    echo "install-nixos: neither curl nor wget is installed; install one and retry" >&2
+    return 1
+  fi
+}
+
+rm -f "$script.part"
+if ! download "$NIX_INFRA_INFECT_URL" "$script.part"; then
+  echo "install-nixos: could not download $NIX_INFRA_INFECT_URL" >&2
+  exit 1
+fi
+if [[ -n ${NIX_INFRA_INFECT_SHA256:-} ]]; then
+  actual=$(sha256sum "$script.part" | cut -d' ' -f1)
+  if [[ $actual != "$NIX_INFRA_INFECT_SHA256" ]]; then
+    echo "install-nixos: $NIX_INFRA_INFECT_URL has SHA-256 $actual, expected $NIX_INFRA_INFECT_SHA256; not running it" >&2
+    exit 1
+  fi
+fi
+mv -f "$script.part" "$script"
+
+if [[ $NIX_INFRA_MUTATION == 1 ]]; then
+  bash "$script" --apply
+else
+  bash "$script"
+fi
+
+# nixos-infect wrote a minimal configuration.nix next to the hardware (and network) files it
+# generated; ours imports those and replaces it. The first `nixos-rebuild switch` builds it.
+install -d -m 0755 /etc/nixos
+install -m 0644 "$here/configuration.nix" /etc/nixos/configuration.nix
+echo "install-nixos: done"
