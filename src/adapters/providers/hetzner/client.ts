@@ -33,7 +33,8 @@ export interface HetznerClientOptions {
   readonly now?: () => number;
 }
 
-type Query = Readonly<Record<string, string | number>>;
+/** An array value repeats the key (`id=1&id=2`), the form the API takes for lists of ids. */
+export type Query = Readonly<Record<string, string | number | readonly (string | number)[]>>;
 
 interface RawResponse {
   readonly status: number;
@@ -46,7 +47,7 @@ interface AxiosLike {
   request(config: {
     url: string;
     method: string;
-    params?: Query;
+    params?: URLSearchParams;
     data?: unknown;
     validateStatus: () => boolean;
   }): Promise<RawResponse>;
@@ -84,6 +85,38 @@ function normaliseEndpoint(endpoint: string): string {
     throw new UserError(`HCLOUD_ENDPOINT must be an http(s) URL: ${endpoint}`);
   }
   return endpoint.replace(/\/+$/, '');
+}
+
+/**
+ * A failed request. `detail` is the message without the operation ("the Hetzner API answered 503
+ * unavailable: ..."), so a caller that reports per server can put its own subject in front.
+ * `status` is the HTTP status that failed; undefined when no answer arrived or it made no sense.
+ */
+export class HetznerApiError extends OperationFailed {
+  constructor(
+    operation: string,
+    readonly detail: string,
+    readonly status: number | undefined,
+    hints: readonly string[] = [],
+  ) {
+    super(`${operation} failed: ${detail}`, hints);
+    this.name = 'HetznerApiError';
+  }
+}
+
+/** What went wrong, without the operation when the error says it separately. */
+export function describeFailure(error: unknown): string {
+  if (error instanceof HetznerApiError) return error.detail;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** axios would write arrays as `id[]=1`; URLSearchParams repeats the key as the API expects. */
+function searchParams(query: Query): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    for (const item of Array.isArray(value) ? value : [value]) params.append(key, String(item));
+  }
+  return params;
 }
 
 function header(headers: unknown, name: string): string | undefined {
@@ -138,13 +171,15 @@ export class HetznerClient {
       if (response.status !== 429) throw this.failure(operation, response);
       const waitMs = rateLimitWaitMs(response.headers, this.now());
       if (attempt >= this.maxRetries) {
-        throw new OperationFailed(`${operation} failed: the Hetzner API rate limit was still exceeded after ${this.maxRetries} retries`, [
+        throw new HetznerApiError(operation, `the Hetzner API rate limit was still exceeded after ${this.maxRetries} retries`, 429, [
           'another tool may be using the same project token; try again in a few minutes',
         ]);
       }
       if (waitMs > this.maxWaitMs) {
-        throw new OperationFailed(
-          `${operation} failed: the Hetzner API rate limit is exhausted for ${Math.ceil(waitMs / 1000)} s, longer than the ${Math.ceil(this.maxWaitMs / 1000)} s this command waits`,
+        throw new HetznerApiError(
+          operation,
+          `the Hetzner API rate limit is exhausted for ${Math.ceil(waitMs / 1000)} s, longer than the ${Math.ceil(this.maxWaitMs / 1000)} s this command waits`,
+          429,
           ['try again later; the budget refills gradually (see RateLimit-Limit)'],
         );
       }
@@ -179,14 +214,14 @@ export class HetznerClient {
       return await this.http.request({
         url: path,
         method,
-        ...(options.query === undefined ? {} : { params: options.query }),
+        ...(options.query === undefined ? {} : { params: searchParams(options.query) }),
         ...(options.body === undefined ? {} : { data: options.body }),
         validateStatus: () => true,
       });
     } catch (error) {
       const code = field(error, 'code');
       const reason = typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
-      throw new OperationFailed(`${operation} failed: could not reach the Hetzner API at ${this.endpoint} (${reason})`, [
+      throw new HetznerApiError(operation, `could not reach the Hetzner API at ${this.endpoint} (${reason})`, undefined, [
         'check the network, or HCLOUD_ENDPOINT if it is set',
       ]);
     }
@@ -207,10 +242,10 @@ export class HetznerClient {
     }
     const detail = typeof message === 'string' && message !== '' ? `: ${message}` : '';
     const hints = response.status === 403 ? ['a Read-only token cannot change anything; use a Read & Write token'] : [];
-    return new OperationFailed(`${operation} failed: the Hetzner API answered ${response.status} ${codeText}${detail}`, hints);
+    return new HetznerApiError(operation, `the Hetzner API answered ${response.status} ${codeText}${detail}`, response.status, hints);
   }
 }
 
-function unexpected(operation: string, what: string): OperationFailed {
-  return new OperationFailed(`${operation} failed: unexpected answer from the Hetzner API (${what})`);
+export function unexpected(operation: string, what: string): HetznerApiError {
+  return new HetznerApiError(operation, `unexpected answer from the Hetzner API (${what})`, undefined);
 }

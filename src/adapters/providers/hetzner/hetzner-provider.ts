@@ -1,46 +1,67 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { OperationFailed } from '../../../domain/errors.js';
-import type { ProviderCapabilities, ServerInfo, ServerProvider } from '../../../ports/provider.js';
+import type {
+  CloudKeyRing,
+  CloudSshKey,
+  DestroyOutcome,
+  EnsureOutcome,
+  EnsureServersRequest,
+  OwnershipLabels,
+  ProviderCapabilities,
+  ProviderEvent,
+  ServerFactory,
+  ServerInfo,
+  ServerProvider,
+} from '../../../ports/provider.js';
 import { field, HetznerClient, type HetznerClientOptions } from './client.js';
+import { toServerInfo } from './server-info.js';
+import { destroyServers, ensureServers, type BatchSettings } from './servers.js';
+import { addSshKey, removeSshKey } from './ssh-keys.js';
 
-/** A server as the API describes it, reduced to what the CLI shows and connects to. */
-function toServerInfo(raw: unknown, operation: string): ServerInfo {
-  const name = field(raw, 'name');
-  if (typeof name !== 'string') throw new OperationFailed(`${operation} failed: the Hetzner API sent a server without a name`);
-  // A server created without IPv4 has `ipv4: null`; it is listed, with no address to connect to.
-  const ip = field(raw, 'public_net', 'ipv4', 'ip');
-  const type = field(raw, 'server_type', 'name');
-  // Newer API versions put `location` on the server itself; the datacenter always carries it.
-  const location = field(raw, 'location', 'name') ?? field(raw, 'datacenter', 'location', 'name');
-  const parts = [typeof type === 'string' ? type : undefined, typeof location === 'string' ? `in ${location}` : undefined].filter(
-    (part): part is string => part !== undefined,
-  );
-  return {
-    name,
-    address: typeof ip === 'string' ? ip : undefined,
-    username: 'root',
-    port: 22,
-    provider: 'hetzner',
-    ...(parts.length === 0 ? {} : { description: parts.join(' ') }),
-  };
+/** How batches of creates and deletes behave; every field has a default. */
+export interface ProvisioningOptions {
+  /** Time between action polls; at least 1000 ms (smaller values are raised), default 1000. */
+  readonly pollIntervalMs?: number;
+  /** How long one batch waits for its actions in total; default 10 minutes. */
+  readonly waitTimeoutMs?: number;
+  /** Create or delete requests in flight at once; default 5. */
+  readonly concurrency?: number;
+  /** Injected by tests so polling does not sleep for real; given with the client options, 429 waits use it too. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly now?: () => number;
 }
 
+export type HetznerProviderOptions = HetznerClientOptions & ProvisioningOptions;
+
+/** The default budget is 3600 requests an hour, one a second: polling faster would eat it. */
+const MIN_POLL_INTERVAL_MS = 1000;
+
 /**
- * Servers in a Hetzner Cloud project. This first slice only reads; creating and destroying
- * servers, placement groups and cloud SSH keys arrive with the provisioning work, and
- * `capabilities` says false for them until then, so no command offers what does not work.
+ * Servers in a Hetzner Cloud project: listing, creating and deleting them in batches (with
+ * spread placement groups), and the cloud SSH keys they are created with.
  */
-export class HetznerProvider implements ServerProvider {
+export class HetznerProvider implements ServerProvider, ServerFactory, CloudKeyRing {
   readonly name = 'Hetzner Cloud';
   readonly capabilities: ProviderCapabilities = {
-    createServers: false,
-    destroyServers: false,
-    placementGroups: false,
-    cloudSshKeys: false,
+    createServers: true,
+    destroyServers: true,
+    placementGroups: true,
+    cloudSshKeys: true,
   };
   private readonly client: HetznerClient;
+  private readonly batch: BatchSettings;
 
-  constructor(options: HetznerClientOptions | HetznerClient) {
+  /** With a ready client, `provisioning` tunes the batches; with options, both come from them. */
+  constructor(options: HetznerProviderOptions | HetznerClient, provisioning: ProvisioningOptions = {}) {
+    const tuning = options instanceof HetznerClient ? provisioning : { ...options, ...provisioning };
     this.client = options instanceof HetznerClient ? options : new HetznerClient(options);
+    this.batch = {
+      pollIntervalMs: Math.max(tuning.pollIntervalMs ?? MIN_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS),
+      timeoutMs: tuning.waitTimeoutMs ?? 10 * 60_000,
+      concurrency: Math.max(1, Math.trunc(tuning.concurrency ?? 5)),
+      sleep: tuning.sleep ?? ((ms) => delay(ms)),
+      now: tuning.now ?? Date.now,
+    };
   }
 
   /** Every server in the project, all pages, in the API's order (by id). */
@@ -64,5 +85,21 @@ export class HetznerProvider implements ServerProvider {
   /** The public IPv4 address of the server called `name`; undefined when there is none. */
   async findServerAddress(name: string): Promise<string | undefined> {
     return (await this.findServer(name))?.address;
+  }
+
+  ensureServers(request: EnsureServersRequest, onEvent: (event: ProviderEvent) => void = () => {}): Promise<EnsureOutcome[]> {
+    return ensureServers(this.client, request, this.batch, onEvent);
+  }
+
+  destroyServers(names: readonly string[], labels: OwnershipLabels, onEvent: (event: ProviderEvent) => void = () => {}): Promise<DestroyOutcome[]> {
+    return destroyServers(this.client, names, labels, this.batch, onEvent);
+  }
+
+  addSshKey(name: string, publicKey: string): Promise<{ key: CloudSshKey; added: boolean }> {
+    return addSshKey(this.client, name, publicKey);
+  }
+
+  removeSshKey(name: string, publicKey: string): Promise<{ removed: boolean }> {
+    return removeSshKey(this.client, name, publicKey);
   }
 }

@@ -1,0 +1,60 @@
+/**
+ * Ownership labels: what nix-infra writes on every cloud resource it creates, and the only thing
+ * it trusts before it deletes one or counts one as already there. A name alone proves nothing: a
+ * colleague, another tool or another nix-infra project in the same Hetzner project may use it.
+ */
+import { UserError } from '../../../domain/errors.js';
+import type { OwnershipLabels } from '../../../ports/provider.js';
+import { field } from './client.js';
+
+export const MANAGED_BY_KEY = 'managed-by';
+export const MANAGED_BY = 'nix-infra';
+/** Prefixed keys (`prefix/name`) are valid Hetzner label keys and cannot clash with a bare `project`. */
+export const PROJECT_KEY = 'nix-infra/project';
+export const ROLE_KEY = 'nix-infra/role';
+
+/**
+ * Hetzner's rule for label values: at most 63 characters, alphanumerics with `-`, `_` and `.`
+ * between, starting and ending with an alphanumeric. The API also allows an empty value, but an
+ * empty project or role would identify nothing, so nix-infra refuses it.
+ */
+const LABEL_VALUE = /^[a-zA-Z0-9](?:[a-zA-Z0-9._-]{0,61}[a-zA-Z0-9])?$/;
+
+function checkValue(key: string, value: string): string {
+  if (!LABEL_VALUE.test(value)) {
+    throw new UserError(`label ${key}=${JSON.stringify(value)} is not a valid Hetzner label value`, {
+      hints: ['1 to 63 characters: letters, digits, "-", "_" and ".", starting and ending with a letter or digit'],
+    });
+  }
+  return value;
+}
+
+/** Checks both values up front, so a bad one fails before any request is sent. */
+export function checkOwnershipLabels(labels: OwnershipLabels): void {
+  checkValue(PROJECT_KEY, labels.project);
+  checkValue(ROLE_KEY, labels.role);
+}
+
+/** Labels for resources shared by a project's servers (placement groups). */
+export function projectLabels(labels: OwnershipLabels): Record<string, string> {
+  return { [MANAGED_BY_KEY]: MANAGED_BY, [PROJECT_KEY]: labels.project };
+}
+
+/** Labels for a server: the project's, plus the role it was created as. */
+export function serverLabels(labels: OwnershipLabels): Record<string, string> {
+  return { ...projectLabels(labels), [ROLE_KEY]: labels.role };
+}
+
+/**
+ * Why a resource (server, placement group) as the API describes it is not this project's, or
+ * undefined when it is: labelled managed-by=nix-infra with the same project.
+ */
+export function notOurs(raw: unknown, project: string): string | undefined {
+  const managedBy = field(raw, 'labels', MANAGED_BY_KEY);
+  const owner = field(raw, 'labels', PROJECT_KEY);
+  if (managedBy === MANAGED_BY && owner === project) return undefined;
+  if (managedBy === MANAGED_BY && typeof owner === 'string') {
+    return `it belongs to nix-infra project "${owner}", not "${project}"; left alone`;
+  }
+  return `it was not created by this nix-infra project (no ${MANAGED_BY_KEY}=${MANAGED_BY}, ${PROJECT_KEY}=${project} labels); left alone`;
+}
