@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { parse } from 'yaml';
@@ -16,12 +17,29 @@ import { repoRoot } from './repo.js';
  * trying first 100 + pid % 100 and then the next ones. A lock whose process is gone (a test
  * run killed before its t.after ran) is abandoned: the next startSandbox, in any test file,
  * takes it over and runs `down` for it. `down()` releases the id.
+ *
+ * Hosts boot and reboot: each runs scripts/sandbox.d/host-init.sh as its init (pid 1 of its own
+ * pid namespace). Every boot (startSandbox, startHost, a reboot) gives the host a new boot id
+ * (/proc/sys/kernel/random/boot_id inside it), a fresh /run, applies what was staged for the
+ * next boot and starts its sshd. `reboot` on a host (the stand-in, also /usr/sbin/reboot and
+ * `systemctl reboot`) returns 0, then the host reboots: every process of it dies (an SSH
+ * session on it drops), it stays down for its reboot delay (`setRebootDelay`, default 1 s) and
+ * comes back on the same address with its files. The nixos-infect stand-in (see
+ * `nixosInfectPath`) stages a NixOS conversion that the next boot applies: NixOS os-release,
+ * new SSH host keys (pinned anew in `knownHosts`), /etc/NIXOS_LUSTRATE consumed.
  */
 
 const script = path.join(repoRoot, 'scripts', 'sandbox');
 const sandboxRoot = '/tmp/nix-infra-sandbox';
 const lockDir = path.join(sandboxRoot, 'ids');
 export const testIds = { first: 100, count: 100 } as const;
+
+/** Where the nixos-infect stand-in is on every host (fetch it with curl from file://). */
+export const nixosInfectPath = '/usr/local/lib/nix-infra-sandbox/nixos-infect/test/nixos-infect';
+/** The nixos-infect mutation stand-in on every host (run as `bash <file> --apply`). */
+export const mutationPath = '/usr/local/lib/nix-infra-sandbox/nixos-infect/test/mutations/sandbox';
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface SandboxHost {
   /** Node name as in servers.yaml: node001, node002, ... */
@@ -51,7 +69,10 @@ export interface Sandbox {
   calls(hostName: string): Promise<string[][]>;
   /** Runs `command` on the host with the system ssh client, host key checked. */
   ssh(hostName: string, command: string, options?: { input?: string | Buffer; timeoutMs?: number }): Promise<RunResult>;
-  /** Runs argv inside the running host's namespaces and filesystem, not over ssh. */
+  /**
+   * Runs argv inside the running host's namespaces and filesystem, not over ssh; also while the
+   * host is down between two boots (a reboot in progress kills it like any process of the host).
+   */
   exec(hostName: string, argv: readonly string[], input?: string | Buffer): Promise<RunResult>;
   /**
    * Makes a stand-in on one running host exit with `exit` and print `output` instead of its
@@ -59,9 +80,50 @@ export interface Sandbox {
    * put straight into the upper dir may stay unseen by the mounted overlay).
    */
   setTool(hostName: string, tool: string, result: { exit?: number; output?: string }): Promise<void>;
-  /** Kills the host's sshd and every process of the host; its files stay. */
+  /**
+   * Kills the host's init and with it every process of the host (sshd, sessions, a reboot in
+   * progress); its files stay. It stays down until startHost.
+   */
   stopHost(hostName: string): Promise<void>;
+  /** Boots a stopped host (a boot like any other: new boot id, staged changes applied). */
   startHost(hostName: string): Promise<void>;
+  /**
+   * Each host's state as `scripts/sandbox status` sees it: alive (sshd running), rebooting
+   * (its init is up, between two boots) or dead (stopped, or never got up).
+   */
+  status(): Promise<Record<string, 'alive' | 'rebooting' | 'dead'>>;
+  /**
+   * The host's current boot id, read inside the host (its /proc/sys/kernel/random/boot_id),
+   * not over ssh. A UUID, different on every host and new at every boot.
+   */
+  bootId(hostName: string): Promise<string>;
+  /**
+   * Waits until the host has booted again since `previous` (one of its boot ids): its boot id
+   * is another one and its sshd accepts TCP connections. Resolves with the new boot id; rejects
+   * after `timeoutMs` (default 30 s).
+   */
+  waitForBootIdChange(hostName: string, previous: string, options?: { timeoutMs?: number }): Promise<string>;
+  /**
+   * Reboots the host the way `reboot` on it would, but without a stand-in call in calls.log,
+   * and waits until it is back. Resolves with the new boot id.
+   */
+  reboot(hostName: string): Promise<string>;
+  /**
+   * Seconds a rebooting host stays down (its /etc/nix-infra-sandbox/reboot.delay, fractions
+   * allowed); undefined restores the default, 1.
+   */
+  setRebootDelay(hostName: string, seconds: number | undefined): Promise<void>;
+  /** The host's /etc/os-release as key-value pairs, quotes removed (read inside the host). */
+  osRelease(hostName: string): Promise<Record<string, string>>;
+  /** The host's SSH host keys as the host has them now: `<type> <base64>`, sorted. */
+  hostKeys(hostName: string): Promise<string[]>;
+  /** The host's keys as pinned in `knownHosts` now: `<type> <base64>`, sorted. */
+  pinnedHostKeys(hostName: string): Promise<string[]>;
+  /**
+   * The environment the last run of the nixos-infect or mutation stand-in on the host got
+   * (exactly what its caller passed), or undefined if it never ran.
+   */
+  standinEnv(hostName: string, tool: 'nixos-infect' | 'mutation'): Promise<Record<string, string> | undefined>;
   /** Tears everything down; safe to call twice. Also runs from t.after. */
   down(): Promise<void>;
 }
@@ -114,6 +176,14 @@ export async function startSandbox(
     if (!found) throw new Error(`sandbox ${id} has no host ${name}`);
     return found;
   };
+  /** The boot id from inside the host; unless `required`, undefined while it cannot be read. */
+  const readBootId = async (hostName: string, required: boolean): Promise<string | undefined> => {
+    const done = await sandbox(['exec', host(hostName).name, '--', 'cat', '/proc/sys/kernel/random/boot_id']);
+    const value = done.stdout.trim();
+    if (done.code === 0 && uuidPattern.test(value)) return value;
+    if (required) throw new Error(`bootId ${hostName}: exit ${done.code}: ${done.stderr.trim()} ${value}`);
+    return undefined;
+  };
 
   return {
     id,
@@ -165,6 +235,78 @@ export async function startSandbox(
     },
     async startHost(hostName) {
       await must(['start-host', host(hostName).name]);
+    },
+    async status() {
+      const result = await sandbox(['status']);
+      const states: Record<string, 'alive' | 'rebooting' | 'dead'> = {};
+      for (const line of result.stdout.split('\n')) {
+        const [name, , , state] = line.split(' ');
+        if (name !== undefined && (state === 'alive' || state === 'rebooting' || state === 'dead')) states[name] = state;
+      }
+      if (Object.keys(states).length !== hosts.length) throw new Error(`scripts/sandbox status: ${result.stdout}${result.stderr}`);
+      return states;
+    },
+    bootId: (hostName) => readBootId(hostName, true) as Promise<string>,
+    async waitForBootIdChange(hostName, previous, waitOptions = {}) {
+      const timeoutMs = waitOptions.timeoutMs ?? 30_000;
+      const deadline = Date.now() + timeoutMs;
+      const { ip } = host(hostName);
+      let seen: string | undefined;
+      for (;;) {
+        seen = await readBootId(hostName, false);
+        if (seen !== undefined && seen !== previous && (await accepts(ip))) return seen;
+        if (Date.now() > deadline) {
+          throw new Error(`${hostName} did not boot again within ${timeoutMs} ms (boot id ${seen ?? 'unreadable'}, was ${previous})`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+    async reboot(hostName) {
+      await must(['reboot-host', host(hostName).name], 120_000);
+      return (await readBootId(hostName, true)) as string;
+    },
+    async setRebootDelay(hostName, seconds) {
+      if (seconds !== undefined && !(Number.isFinite(seconds) && seconds >= 0)) throw new Error(`not a delay: ${seconds}`);
+      const file = '/etc/nix-infra-sandbox/reboot.delay';
+      const argv = seconds === undefined ? ['rm', '-f', file] : ['sh', '-c', 'mkdir -p /etc/nix-infra-sandbox && cat > "$0"', file];
+      const done = await sandbox(['exec', host(hostName).name, '--', ...argv], seconds === undefined ? '' : `${seconds.toFixed(3)}\n`);
+      if (done.code !== 0) throw new Error(`setRebootDelay ${hostName}: ${done.stderr.trim()}`);
+    },
+    async osRelease(hostName) {
+      const done = await sandbox(['exec', host(hostName).name, '--', 'cat', '/etc/os-release']);
+      if (done.code !== 0) throw new Error(`osRelease ${hostName}: ${done.stderr.trim()}`);
+      const fields: Record<string, string> = {};
+      for (const line of done.stdout.split('\n')) {
+        const match = /^([A-Z0-9_]+)=(.*)$/.exec(line);
+        if (match?.[1] === undefined || match[2] === undefined) continue;
+        const words = parseShellWords(match[2]);
+        fields[match[1]] = words.join(' ');
+      }
+      return fields;
+    },
+    async hostKeys(hostName) {
+      const done = await sandbox(['exec', host(hostName).name, '--', 'sh', '-c', 'cat /etc/ssh/ssh_host_*_key.pub']);
+      if (done.code !== 0) throw new Error(`hostKeys ${hostName}: ${done.stderr.trim()}`);
+      return keyLines(done.stdout.split('\n').map((line) => line.split(' ')));
+    },
+    async pinnedHostKeys(hostName) {
+      const { ip } = host(hostName);
+      const lines = (await readFile(knownHosts, 'utf8')).split('\n').map((line) => line.split(' '));
+      return keyLines(lines.filter((words) => words[0] === ip).map((words) => words.slice(1)));
+    },
+    async standinEnv(hostName, tool) {
+      const file = path.join(host(hostName).upperDir, 'var', 'log', 'nix-infra-sandbox', `${tool}.env`);
+      const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return undefined;
+        throw error;
+      });
+      if (text === undefined) return undefined;
+      const env: Record<string, string> = {};
+      for (const line of text.split('\n')) {
+        const eq = line.indexOf('=');
+        if (eq > 0) env[line.slice(0, eq)] = line.slice(eq + 1);
+      }
+      return env;
     },
     down,
   };
@@ -262,6 +404,28 @@ function ansiC(line: string, start: number, bytes: number[]): number {
     }
   }
   throw new Error(`unclosed $'...' in: ${line}`);
+}
+
+/** `<type> <base64>` of each line's first two words, sorted; lines without both are dropped. */
+function keyLines(lines: readonly (readonly string[])[]): string[] {
+  return lines
+    .filter((words) => words[0] !== undefined && words[0] !== '' && words[1] !== undefined)
+    .map((words) => `${words[0]} ${words[1]}`)
+    .sort();
+}
+
+/** Whether something accepts a TCP connection on ip:22 (a sandbox host's sshd). */
+function accepts(ip: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: ip, port: 22, timeout: 2000 });
+    const done = (result: boolean) => {
+      socket.destroy();
+      resolve(result);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('timeout', () => done(false));
+    socket.once('error', () => done(false));
+  });
 }
 
 /** Runs a program with optional stdin; never rejects on a non-zero exit, only on a time-out. */
