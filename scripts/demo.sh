@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# The main job on this machine, without any cloud account: create a project, list its
-# self-hosted servers, store and list a secret. Re-running it reuses the project.
+# The main job on this machine, without any cloud account: create a cluster project, provision
+# three nodes through a local Hetzner-Cloud-compatible API whose servers are sandbox hosts
+# (network namespaces with their own sshd), convert them to NixOS (with the sandbox's
+# nixos-infect stand-in), then work on them. Re-running it reuses the project.
 #   DEMO_DIR=/path/to/project scripts/demo.sh   (default: ./demo-project)
+#   KEEP_SANDBOX=1                               leave the hosts and the API server running
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 demo="${DEMO_DIR:-$repo/demo-project}"
+sandbox_id="${DEMO_SANDBOX_ID:-1}"
 cli() { node "$repo/bin/run.js" "$@"; }
+
+if [[ -n "${HCLOUD_TOKEN:-}" ]]; then
+  echo "demo: HCLOUD_TOKEN is set; this demo only runs against the local API server, so it is ignored" >&2
+  unset HCLOUD_TOKEN
+fi
 
 mkdir -p "$demo"
 if [[ ! -f "$demo/.env" ]]; then
@@ -21,31 +30,52 @@ SECRETS_PASS=$(openssl rand -hex 16)
 ENV
   )
 fi
+# A re-run starts from fresh hosts: forget what the previous run's hosts presented.
+rm -f "$demo/ssh/known_hosts" "$demo/servers.yaml"
 
 echo "== init"
 cli init -d "$demo" --batch
 
-echo "== sandbox hosts (network namespaces with their own sshd; see scripts/sandbox)"
-# Three local test hosts stand in for servers; servers.yaml and ssh/sandbox are written for them.
-"$repo/scripts/sandbox" up 3 --id "${DEMO_SANDBOX_ID:-1}" --project "$demo"
-# Fresh hosts have fresh host keys: pin the ones the sandbox generated (as an operator would pin
-# fingerprints obtained out of band), replacing those of an earlier demo run.
-cp "/tmp/nix-infra-sandbox/${DEMO_SANDBOX_ID:-1}/hosts.keys" "$demo/ssh/known_hosts"
-[[ "${KEEP_SANDBOX:-0}" == 1 ]] || trap '"$repo/scripts/sandbox" down --id "${DEMO_SANDBOX_ID:-1}" >/dev/null' EXIT
+echo "== sandbox hosts and a local Hetzner Cloud API (see scripts/sandbox, test/hetzner-api/)"
+"$repo/scripts/sandbox" up 3 --id "$sandbox_id"
+rm -f "/tmp/nix-infra-sandbox/$sandbox_id/backing.map"
+api_log=$(mktemp)
+SANDBOX_ID=$sandbox_id BACKING_PUBKEY="$demo/ssh/demo.pub" \
+  node "$repo/dist/test/hetzner-api/main.js" --action-ms 1500 --backing-command "$repo/scripts/sandbox-backing" >"$api_log" 2>&1 &
+api_pid=$!
+cleanup() {
+  kill "$api_pid" 2>/dev/null || true
+  "$repo/scripts/sandbox" down --id "$sandbox_id" >/dev/null
+  rm -f "$api_log"
+}
+[[ "${KEEP_SANDBOX:-0}" == 1 ]] || trap cleanup EXIT
+for _ in $(seq 50); do grep -q '^HCLOUD_ENDPOINT=' "$api_log" && break; sleep 0.1; done
+export HCLOUD_ENDPOINT; HCLOUD_ENDPOINT=$(sed -n 's/^HCLOUD_ENDPOINT=//p' "$api_log")
+export HCLOUD_TOKEN=test-token
+[[ -n $HCLOUD_ENDPOINT ]] || { echo "demo: the local API server did not start: $(cat "$api_log")" >&2; exit 1; }
+echo "HCLOUD_ENDPOINT=$HCLOUD_ENDPOINT"
+
+echo "== ssh-key add"
+cli ssh-key add -d "$demo" --name demo
+
+echo "== provision: create the servers, convert them to NixOS"
+cli provision -d "$demo" --node-names "etcd001 worker001 worker002" --nixos-version 25.05 \
+  --machine-type cx22 --location fsn1 --placement-group demo \
+  --nixos-infect-source file:///usr/local/lib/nix-infra-sandbox/nixos-infect --nixos-infect-ref test --batch
 
 echo "== servers list"
 cli servers list -d "$demo"
 
-echo "== fleet cmd"
-cli fleet cmd -d "$demo" --target "node001 node002 node003" "hostname; nixos-version"
+echo "== cluster cmd"
+cli cluster cmd -d "$demo" --target "etcd001 worker001 worker002" "hostname; nixos-version; grep PRETTY_NAME /etc/os-release"
 
-echo "== fleet upload"
+echo "== cluster upload"
 mkdir -p "$demo/payload"
 date > "$demo/payload/uploaded-at.txt"
-cli fleet upload -d "$demo" --target node001,node002,node003 --file "$demo/payload" --remote-path /root/demo
-cli fleet cmd -d "$demo" --target node002 "cat /root/demo/payload/uploaded-at.txt"
+cli cluster upload -d "$demo" --target worker001,worker002 --file "$demo/payload" --remote-path /root/demo
+cli cluster cmd -d "$demo" --target worker002 "cat /root/demo/payload/uploaded-at.txt"
 
-echo "== fleet action, its output kept as a secret"
+echo "== cluster action, its output kept as a secret"
 mkdir -p "$demo/app_modules/demo"
 cat > "$demo/app_modules/demo/action.sh" <<'SH'
 #!/usr/bin/env bash
@@ -53,9 +83,13 @@ cat > "$demo/app_modules/demo/action.sh" <<'SH'
 echo "token for $1 from $(hostname)" >&2
 head -c 24 /dev/urandom | base64
 SH
-cli fleet action -d "$demo" --target node001 --app-module demo --cmd "api" --save-as-secret demo.api-token --batch
+cli cluster action -d "$demo" --target worker001 --app-module demo --cmd "api" --save-as-secret demo.api-token --batch
 
 echo "== secrets"
 openssl rand -hex 24 | cli secrets store -d "$demo" --name demo.db-password --batch
 cli secrets list -d "$demo"
+
+echo "== cluster destroy worker002 (only servers labelled as this project's)"
+cli cluster destroy -d "$demo" --target worker002 --batch
+cli servers list -d "$demo"
 echo "== done: project in $demo"

@@ -107,7 +107,7 @@ test('5 nodes in a placement group: 5 creates, 1 group, all labelled; a second r
   assert.equal(pollRounds(api).length, 1);
   assert.equal(api.counters.total, 4 + 5 + 1);
   assert.ok(events.some((e) => e.kind === 'step' && e.message === 'creating web1' && e.server === 'web1'));
-  assert.ok(events.some((e) => e.kind === 'waiting' && e.what === 'web1: waiting for start_server' && e.server === 'web1'));
+  assert.ok(events.some((e) => e.kind === 'waiting' && e.what === 'start_server' && e.server === 'web1'));
 
   const before = api.counters.total;
   const again = await hetzner.ensureServers(request(names(5), { placementGroup: 'web' }));
@@ -257,7 +257,7 @@ test('destroy deletes only servers labelled as this project\'s and waits for the
   assert.ok(deletes.length === 2 && deletes.every((a) => a.status === 'success'), 'the delete actions were waited for');
   // 1 listing + 2 deletes + 1 poll round.
   assert.equal(api.counters.total - before, 4);
-  assert.ok(events.some((e) => e.kind === 'waiting' && e.what === 'web1: waiting for delete_server'));
+  assert.ok(events.some((e) => e.kind === 'waiting' && e.what === 'delete_server' && e.server === 'web1'));
 });
 
 test('destroy removes a placement group of ours once it is empty, not before', async (t) => {

@@ -53,9 +53,16 @@ export async function prepareConnections(session: ProjectSession, options: Omit<
   }
   const servers = await provider.listServers();
   const targets = resolveTargets(servers, parseTargetList(options.targetValues), defaultKeyPath);
-  const knownHostsFile = path.join(session.workingDir, 'ssh', 'known_hosts');
-  const connector = new Ssh2Connector({
-    knownHostsFile,
+  return { connector: createConnector(session, options), targets, servers };
+}
+
+/** The project's SSH connector: its known_hosts, the timeouts and the accepted key changes. */
+export function createConnector(
+  session: ProjectSession,
+  options: Pick<NodeRunOptions, 'concurrency' | 'connectTimeoutSeconds' | 'acceptHostKey'>,
+): HostConnector {
+  return new Ssh2Connector({
+    knownHostsFile: path.join(session.workingDir, 'ssh', 'known_hosts'),
     connectTimeoutMs: options.connectTimeoutSeconds * 1000,
     // Handshakes are the CPU-heavy part of a connection; more than this at once only queues
     // on the event loop and makes every one of them slower.
@@ -63,7 +70,6 @@ export async function prepareConnections(session: ProjectSession, options: Omit<
     acceptChangedKeyFor: new Set(parseTargetList(options.acceptHostKey)),
     agentSocket: envValue(session.ctx.env, 'SSH_AUTH_SOCK'),
   });
-  return { connector, targets, servers };
 }
 
 export async function openNodeRun(session: ProjectSession, options: NodeRunOptions): Promise<NodeRun> {

@@ -83,6 +83,7 @@ export interface CloudSshKey {
 
 export type ProviderEvent =
   | { readonly kind: 'step'; readonly message: string; readonly server?: string }
+  /** `what` names what is awaited, e.g. the action `start_server`; the UI adds the server. */
   | { readonly kind: 'waiting'; readonly what: string; readonly server?: string };
 
 /**

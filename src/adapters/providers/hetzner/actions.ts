@@ -118,7 +118,7 @@ export async function waitForActions(
     }
   }
   for (const [server, running] of pending) {
-    for (const action of running.values()) onEvent({ kind: 'waiting', what: `${server}: waiting for ${action.command}`, server });
+    for (const action of running.values()) onEvent({ kind: 'waiting', what: action.command, server });
   }
 
   const started = options.now();

@@ -1,0 +1,48 @@
+import { UserError } from '../../domain/errors.js';
+import { isHostnameLabel } from '../../domain/names.js';
+import type { Prompter } from '../../ports/prompter.js';
+import type { DestroyOutcome, OwnershipLabels, ServerFactory, ServerProvider } from '../../ports/provider.js';
+import type { Reporter } from '../../ports/reporter.js';
+import type { HostOutcome } from '../remote/fanout.js';
+
+export type DestroyResult =
+  /** The provider cannot delete servers (servers.yaml): nothing was done, `message` says why. */
+  | { readonly kind: 'unsupported'; readonly message: string }
+  /** The operator answered no. */
+  | { readonly kind: 'cancelled' }
+  | { readonly kind: 'done'; readonly outcomes: HostOutcome<DestroyOutcome['state']>[] };
+
+/**
+ * Deletes the named servers, only those labelled as this project's (the provider refuses the
+ * rest). Asks first unless the prompter is in batch mode, which answers yes.
+ */
+export async function destroyNodes(
+  deps: { provider: ServerProvider; prompter: Prompter; reporter: Reporter },
+  params: { names: readonly string[]; labels: () => Promise<OwnershipLabels> },
+): Promise<DestroyResult> {
+  const names = [...new Set(params.names)];
+  if (names.length === 0) throw new UserError('no target given', { hints: ['pass --target with one or more node names'] });
+  const invalid = names.filter((name) => !isHostnameLabel(name));
+  if (invalid.length > 0) throw new UserError(`not a valid node name: ${invalid.map((n) => JSON.stringify(n)).join(', ')}`);
+  const provider = deps.provider as ServerProvider & Partial<ServerFactory>;
+  if (!provider.capabilities.destroyServers || provider.destroyServers === undefined) {
+    return {
+      kind: 'unsupported',
+      message: `${provider.name} does not delete machines: they are yours. Remove ${names.join(', ')} from servers.yaml and shut them down by hand.`,
+    };
+  }
+  // Labels are resolved only here: a servers.yaml project needs no key to be told the above.
+  const labels = await params.labels();
+  if (!(await deps.prompter.confirm(`Delete ${names.join(', ')} in ${provider.name}? This cannot be undone.`))) return { kind: 'cancelled' };
+  const outcomes = await provider.destroyServers(names, labels, (event) =>
+    deps.reporter.emit({ kind: 'step', message: event.kind === 'step' ? event.message : `waiting for ${event.what}`, ...(event.server === undefined ? {} : { host: event.server }) }),
+  );
+  return {
+    kind: 'done',
+    outcomes: outcomes.map((outcome) => {
+      const ok = outcome.state === 'deleted' || outcome.state === 'absent';
+      const reason = outcome.state === 'refused' || outcome.state === 'failed' ? outcome.reason : undefined;
+      return { host: outcome.name, ok, value: outcome.state, ...(reason === undefined ? {} : { error: reason }), durationMs: 0 };
+    }),
+  };
+}
