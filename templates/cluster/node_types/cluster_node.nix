@@ -2,10 +2,9 @@
 # upload the file given with --node-module (this one by default) as /etc/nixos/cluster_node.nix,
 # after filling in the etcdCluster placeholder with the control nodes from --ctrl-nodes.
 #
-# For now this only gives the node access to the etcd control plane. The overlay network
-# (flannel over WireGuard), confd and the local HAProxy service mesh, and podman arrive as
-# modules in modules/ with the control-plane work; they will take `members` below as their
-# list of etcd endpoints and be enabled here.
+# A worker joins the overlay network (flannel over WireGuard), runs confd and the local HAProxy
+# of the service mesh (every group the node consumes is reachable at 127.0.0.1:<port>), and
+# podman for app containers. The modules live in modules/, which the CLI uploads next to this file.
 { ... }:
 
 let
@@ -13,5 +12,11 @@ let
   members = import ./modules/etcd-members.nix ''[%%etcdCluster%%]'';
 in
 {
-  imports = [ (import ./modules/etcd-client.nix { inherit members; file = "cluster_node.nix"; }) ];
+  imports = [
+    (import ./modules/etcd-client.nix { inherit members; file = "cluster_node.nix"; })
+    (import ./modules/flannel.nix { inherit members; })
+    (import ./modules/haproxy-mesh.nix { inherit members; })
+  ];
+
+  virtualisation.podman.enable = true;
 }
