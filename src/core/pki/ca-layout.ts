@@ -20,6 +20,7 @@ export const caLayout = {
     csr: 'ca/intermediate/csr/intermediate.csr.pem',
     cert: 'ca/intermediate/certs/intermediate.cert.pem',
     chain: 'ca/intermediate/certs/ca-chain.cert.pem',
+    newcerts: 'ca/intermediate/newcerts',
     index: 'ca/intermediate/index.txt',
     serial: 'ca/intermediate/serial',
     crlnumber: 'ca/intermediate/crlnumber',

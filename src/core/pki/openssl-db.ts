@@ -36,3 +36,31 @@ export function opensslTime(date: Date): string {
 export function indexLine(params: { notAfter: Date; serialHex: string; subject: DistinguishedName }): string {
   return `V\t${opensslTime(params.notAfter)}\t\t${params.serialHex}\tunknown\t${opensslSubject(params.subject)}\n`;
 }
+
+/**
+ * Marks still-valid (`V`) entries as revoked with reason `superseded`, the way
+ * `openssl ca -revoke -crl_reason superseded` records it: those whose serial is in `serials`
+ * or whose subject is `subject`. A re-issued certificate thus leaves exactly one valid entry per
+ * subject, which `openssl ca` requires (unique_subject) and `openssl ca -gencrl` lists.
+ * Lines it does not understand are kept as they are.
+ */
+export function supersedeEntries(
+  indexText: string,
+  match: { readonly serials: readonly string[]; readonly subject: string },
+  when: Date,
+): { text: string; superseded: string[] } {
+  const norm = (hex: string): string => hex.replace(/^0+(?=.)/, '').toUpperCase();
+  const serials = new Set(match.serials.map(norm));
+  const superseded: string[] = [];
+  const lines = indexText.split('\n').map((line) => {
+    const fields = line.split('\t');
+    const [status, , , serial, , subject] = fields;
+    if (fields.length !== 6 || status !== 'V' || serial === undefined) return line;
+    if (!serials.has(norm(serial)) && subject !== match.subject) return line;
+    superseded.push(serial);
+    fields[0] = 'R';
+    fields[2] = `${opensslTime(when)},superseded`;
+    return fields.join('\t');
+  });
+  return { text: lines.join('\n'), superseded };
+}
