@@ -109,3 +109,5 @@ export const REBOOT_SOON = {
 
 /** The first rebuild after the conversion: builds the project's configuration.nix. */
 export const FIRST_REBUILD = { argv: ['nixos-rebuild', 'switch'] } as const;
+/** Every later rebuild is the same command. */
+export const REBUILD = FIRST_REBUILD;

@@ -1,0 +1,3 @@
+import { EtcdDelCommand } from '../../../cli/etcd-commands/kv.js';
+
+export default class ClusterEtcdDel extends EtcdDelCommand {}

@@ -1,0 +1,3 @@
+import { EtcdPutCommand } from '../../cli/etcd-commands/kv.js';
+
+export default class EtcdPut extends EtcdPutCommand {}

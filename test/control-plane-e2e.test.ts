@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { caEnv, runCli } from './support/cli.js';
+import { tempDir } from './support/repo.js';
+import { canRunSandbox, startSandbox, type Sandbox } from './support/sandbox.js';
+
+const skip = canRunSandbox() ? false : 'sandbox hosts need root';
+
+/**
+ * What a real `nixos-rebuild switch` of control_node.nix would do, for the sandbox: start the
+ * etcd member the uploaded file describes (Debian's etcd 3.4), with exactly the certificate
+ * files init-ctrl put in /root/certs.
+ */
+const START_ETCD = `#!/bin/bash
+set -eu
+cfg=/etc/nixos/control_node.nix
+[ -f "$cfg" ] || exit 0
+me=$(hostname)
+token=$(sed -n 's/.*initialClusterToken = "\\([^"]*\\)".*/\\1/p' "$cfg")
+members=$(grep -v '^ *#' "$cfg" | grep -o '{ name = "[^"]*"; ip = "[^"]*"; }' | sed 's/{ name = "\\([^"]*\\)"; ip = "\\([^"]*\\)"; }/\\1=https:\\/\\/\\2:2380/' | paste -sd, -)
+ip=$(grep -v '^ *#' "$cfg" | grep -o "{ name = \\"$me\\"; ip = \\"[^\\"]*\\"; }" | sed 's/.*ip = "\\([^"]*\\)".*/\\1/')
+# A rebuild with an unchanged configuration leaves a running member alone, as systemd would.
+pgrep -x etcd >/dev/null && exit 0
+c=/root/certs
+setsid nohup etcd --name "$me" --data-dir /var/lib/etcd-sandbox \\
+  --listen-client-urls https://0.0.0.0:2379 --advertise-client-urls "https://$ip:2379" \\
+  --listen-peer-urls https://0.0.0.0:2380 --initial-advertise-peer-urls "https://$ip:2380" \\
+  --initial-cluster "$members" --initial-cluster-token "$token" --initial-cluster-state new \\
+  --client-cert-auth --trusted-ca-file $c/ca-chain.cert.pem --cert-file "$c/$me-client-tls.cert.pem" --key-file "$c/$me-client-tls.key.pem" \\
+  --peer-client-cert-auth --peer-trusted-ca-file $c/ca-chain.cert.pem --peer-cert-file "$c/$me-peer-tls.cert.pem" --peer-key-file "$c/$me-peer-tls.key.pem" \\
+  >/var/log/etcd-sandbox.log 2>&1 </dev/null &
+`;
+
+async function installHook(sandbox: Sandbox): Promise<void> {
+  for (const host of sandbox.hosts) {
+    const dir = path.join(host.upperDir, 'etc', 'nix-infra-sandbox');
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, 'nixos-rebuild.hook'), START_ETCD);
+    await chmod(path.join(dir, 'nixos-rebuild.hook'), 0o755);
+  }
+}
+
+describe('etcd control plane on sandbox hosts', { skip, timeout: 300_000 }, () => {
+  it('init-ctrl: certificates, control_node.nix, a 3-member etcd with mTLS; etcd commands through tunnels with failover', async (t) => {
+    const dir = await tempDir(t, 'nix-infra-ctrl-');
+    const sandbox = await startSandbox(t, { hosts: 3, project: dir });
+    await installHook(sandbox);
+    t.after(async () => {
+      for (const host of sandbox.hosts) await sandbox.exec(host.name, ['pkill', '-x', 'etcd']).catch(() => undefined);
+    });
+    const env = { ...caEnv, SSH_KEY: 'sandbox' };
+    const init = await runCli(['init', '-d', dir, '--batch', '--template', 'cluster'], { env });
+    assert.equal(init.code, 0, init.stderr);
+
+    const nodes = 'node001 node002 node003';
+    const ctrl = await runCli(['init-ctrl', '-d', dir, '--target', nodes, '--nixos-version', '25.05', '--cluster-uuid', 'sandbox-cluster-1', '--health-timeout', '60', '--batch', '--json'], { env });
+    assert.equal(ctrl.code, 0, ctrl.stderr);
+    const report = JSON.parse(ctrl.stdout) as { ok: boolean; seeded: { key: string; outcome: string }[] };
+    assert.equal(report.ok, true);
+    assert.deepEqual(report.seeded, [
+      { key: '/coreos.com/network/config', outcome: 'created' },
+      { key: '/cluster/layout', outcome: 'created' },
+    ]);
+
+    // /root/certs: 0700, files 0400, exactly the files the etcd member was started with.
+    const upper = sandbox.hosts.find((h) => h.name === 'node002')?.upperDir ?? '';
+    assert.equal((await stat(path.join(upper, 'root', 'certs'))).mode & 0o777, 0o700);
+    for (const file of ['ca-chain.cert.pem', 'node002-client-tls.cert.pem', 'node002-client-tls.key.pem', 'node002-peer-tls.cert.pem', 'node002-peer-tls.key.pem']) {
+      assert.equal((await stat(path.join(upper, 'root', 'certs', file))).mode & 0o777, 0o400, file);
+    }
+    const controlNode = await readFile(path.join(upper, 'etc', 'nixos', 'control_node.nix'), 'utf8');
+    assert.match(controlNode, /initialClusterToken = "sandbox-cluster-1";/);
+    for (const host of sandbox.hosts) assert.ok(controlNode.includes(`{ name = "${host.name}"; ip = "${host.ip}"; }`), host.name);
+    assert.ok(!controlNode.includes('[%%'));
+    assert.ok((await sandbox.calls('node002')).some((c) => c.join(' ') === 'nixos-rebuild switch'));
+
+    const etcd = (...args: string[]) => runCli(['etcd', ...args, '-d', dir, '--ctrl-nodes', nodes], { env });
+    const put = await etcd('put', '/cluster/test/greeting', 'hello "world"');
+    assert.equal(put.code, 0, put.stderr);
+    assert.match(put.stdout, /\/cluster\/test\/greeting: created/);
+    const get = await etcd('get', '/cluster/test/greeting');
+    assert.equal(get.code, 0, get.stderr);
+    assert.equal(get.stdout, '/cluster/test/greeting\nhello "world"\n');
+    const network = await runCli(['cluster', 'etcd', 'network', '-d', dir, '--json'], { env: { ...env, CTRL_NODES: nodes } });
+    assert.equal(network.code, 0, network.stderr);
+    assert.match(network.stdout, /10\.0\.0\.0\/8/);
+
+    // A second init-ctrl changes nothing in etcd.
+    const again = await runCli(['init-ctrl', '-d', dir, '--target', nodes, '--nixos-version', '25.05', '--cluster-uuid', 'sandbox-cluster-1', '--health-timeout', '60', '--batch', '--json'], { env });
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual((JSON.parse(again.stdout) as { seeded: unknown }).seeded, [
+      { key: '/coreos.com/network/config', outcome: 'unchanged' },
+      { key: '/cluster/layout', outcome: 'unchanged' },
+    ]);
+
+    // One member down: the commands still work through the others.
+    await sandbox.stopHost('node001');
+    const failover = await etcd('get', '/cluster/test/greeting');
+    assert.equal(failover.code, 0, failover.stderr);
+    assert.match(failover.stdout, /hello "world"/);
+    const del = await etcd('del', '/cluster/test/', '--prefix');
+    assert.equal(del.code, 0, del.stderr);
+    assert.match(del.stdout, /deleted 1/);
+
+    const bad = await etcd('get', 'cluster/no-slash');
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /etcd key "cluster\/no-slash" must start with "\/"/);
+    assert.ok(!bad.stderr.includes('skipping'), 'a bad key is refused before any connection');
+  });
+});
