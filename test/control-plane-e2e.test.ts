@@ -45,7 +45,8 @@ async function installHook(sandbox: Sandbox): Promise<void> {
 describe('etcd control plane on sandbox hosts', { skip, timeout: 300_000 }, () => {
   it('init-ctrl: certificates, control_node.nix, a 3-member etcd with mTLS; etcd commands through tunnels with failover', async (t) => {
     const dir = await tempDir(t, 'nix-infra-ctrl-');
-    const sandbox = await startSandbox(t, { hosts: 3, project: dir });
+    const sandbox = await startSandbox(t, { hosts: 6, project: dir });
+    // node001-003 run etcd; node004-006 join as cluster nodes.
     await installHook(sandbox);
     t.after(async () => {
       for (const host of sandbox.hosts) await sandbox.exec(host.name, ['pkill', '-x', 'etcd']).catch(() => undefined);
@@ -72,7 +73,8 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 300_000 }, () =
     }
     const controlNode = await readFile(path.join(upper, 'etc', 'nixos', 'control_node.nix'), 'utf8');
     assert.match(controlNode, /initialClusterToken = "sandbox-cluster-1";/);
-    for (const host of sandbox.hosts) assert.ok(controlNode.includes(`{ name = "${host.name}"; ip = "${host.ip}"; }`), host.name);
+    for (const host of sandbox.hosts.slice(0, 3)) assert.ok(controlNode.includes(`{ name = "${host.name}"; ip = "${host.ip}"; }`), host.name);
+    assert.ok(!controlNode.includes('node004'), 'only the control nodes are etcd members');
     assert.ok(!controlNode.includes('[%%'));
     assert.ok((await sandbox.calls('node002')).some((c) => c.join(' ') === 'nixos-rebuild switch'));
 
@@ -94,6 +96,41 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 300_000 }, () =
       { key: '/coreos.com/network/config', outcome: 'unchanged' },
       { key: '/cluster/layout', outcome: 'unchanged' },
     ]);
+
+    // init-node: three cluster nodes join and are registered with upstream's JSON shape.
+    const join = await runCli(
+      ['init-node', '-d', dir, '--target', 'node004 node005 node006', '--nixos-version', '25.05', '--ctrl-nodes', nodes, '--service-group', 'backends services', '--batch'],
+      { env },
+    );
+    assert.equal(join.code, 0, join.stderr);
+    const ipOf = (name: string) => sandbox.hosts.find((h) => h.name === name)?.ip as string;
+    for (const node of ['node004', 'node005', 'node006']) {
+      const record = await etcd('get', `/cluster/nodes/${node}`);
+      assert.equal(record.code, 0, record.stderr);
+      assert.equal(record.stdout, `/cluster/nodes/${node}\n{"name":"${node}","ipv4":"${ipOf(node)}","services":["backends","services"]}\n`);
+      const calls = (await sandbox.calls(node)).map((c) => c.join(' '));
+      assert.ok(calls.indexOf('systemctl restart confd') > calls.indexOf('nixos-rebuild switch'), `${node}: confd restarted after the rebuild`);
+    }
+    const worker = sandbox.hosts.find((h) => h.name === 'node005')?.upperDir ?? '';
+    assert.equal((await stat(path.join(worker, 'root', 'certs', 'node005-client-tls.key.pem'))).mode & 0o777, 0o400);
+    await assert.rejects(stat(path.join(worker, 'root', 'certs', 'node005-peer-tls.key.pem')), 'a cluster node gets no peer certificate');
+    const clusterNode = await readFile(path.join(worker, 'etc', 'nixos', 'cluster_node.nix'), 'utf8');
+    assert.ok(clusterNode.includes(`{ name = "node001"; ip = "${ipOf('node001')}"; }`));
+    const view = await etcd('nodes', '--json');
+    assert.equal(view.code, 0, view.stderr);
+    assert.match(view.stdout, /node006/);
+
+    // cluster destroy: node005 leaves (flannel stopped, registration and lease deleted) before the
+    // provider is asked; servers.yaml machines are not deleted, which the command says.
+    const lease = '/coreos.com/network/subnets/10.10.5.0-24';
+    assert.equal((await etcd('put', lease, JSON.stringify({ PublicIP: ipOf('node005'), BackendType: 'wireguard' }))).code, 0);
+    const leave = await runCli(['cluster', 'destroy', '-d', dir, '--target', 'node005', '--ctrl-nodes', nodes, '--batch'], { env });
+    assert.equal(leave.code, 0, leave.stderr);
+    assert.match(leave.stdout, /does not delete machines/);
+    assert.equal((await etcd('get', '/cluster/nodes/node005')).code, 1, 'the registration is gone');
+    assert.equal((await etcd('get', lease)).code, 1, 'the lease is gone');
+    assert.equal((await etcd('get', '/cluster/nodes/node004')).code, 0, 'the others stay');
+    assert.ok((await sandbox.calls('node005')).some((c) => c.join(' ') === 'systemctl stop flannel'));
 
     // One member down: the commands still work through the others.
     await sandbox.stopHost('node001');

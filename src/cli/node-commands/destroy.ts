@@ -1,9 +1,14 @@
+import { envValue } from '../../config/env.js';
+import { leaveCluster } from '../../core/cluster/leave-cluster.js';
 import { destroyNodes } from '../../core/provision/destroy.js';
-import { parseTargetList } from '../../core/targets.js';
+import { parseTargetList, resolveTargets } from '../../core/targets.js';
+import type { ServerProvider } from '../../ports/provider.js';
 import { ExitCode } from '../../domain/errors.js';
 import { summarise } from '../../ui/host-summary.js';
 import { printNote, printResult } from '../../ui/output.js';
-import { BaseCommand } from '../base-command.js';
+import { BaseCommand, type ProjectSession } from '../base-command.js';
+import { controlNodeNames, openControlPlane } from '../control-plane-session.js';
+import { createConnector } from '../node-run.js';
 import { targetFlag } from '../node-flags.js';
 import { openProvider } from '../open-provider.js';
 import { ownershipLabels } from '../project-labels.js';
@@ -31,9 +36,21 @@ the command says so and exits 0.`;
     const names = parseTargetList(this.flags.target);
     const provider = await openProvider(session);
     const role = (this.ctor as unknown as typeof DestroyCommand).role;
+    // Cluster nodes leave the cluster first: the control nodes are needed before anything else.
+    const ctrlValues = (this.flags as { 'ctrl-nodes'?: string[] })['ctrl-nodes'];
+    const hasCtrl = parseTargetList(ctrlValues ?? []).length > 0 || envValue(session.ctx.env, 'CTRL_NODES') !== undefined;
+    const ctrlNames = role === 'cluster' && hasCtrl ? controlNodeNames(session, ctrlValues) : undefined;
+    if (role === 'cluster' && ctrlNames === undefined) {
+      // A node provisioned but never joined (or a whole cluster going away) has nothing to leave.
+      session.reporter.emit({ kind: 'warning', message: 'no control nodes given (--ctrl-nodes or CTRL_NODES): the nodes are not unregistered from etcd' });
+    }
     const result = await destroyNodes(
       { provider, prompter: session.ctx.prompter, reporter: session.reporter },
-      { names, labels: () => ownershipLabels(session, this.sshKeyName(session), role) },
+      {
+        names,
+        labels: () => ownershipLabels(session, this.sshKeyName(session), role),
+        ...(ctrlNames === undefined ? {} : { beforeDelete: (targets: readonly string[]) => this.leave(session, provider, ctrlNames, targets) }),
+      },
     );
     if (result.kind === 'unsupported') {
       if (!this.jsonEnabled()) printResult(result.message);
@@ -46,5 +63,27 @@ the command says so and exits 0.`;
     printNote(summarise(result.outcomes));
     process.exitCode = result.outcomes.every((o) => o.ok) ? ExitCode.ok : ExitCode.failed;
     return hostResults(result.outcomes.map((o) => ({ ...o, value: o.value === undefined ? undefined : { state: o.value } })));
+  }
+
+  /** Stops flannel where reachable and deletes each node's registration and leases in etcd. */
+  private async leave(session: ProjectSession, provider: ServerProvider, ctrlNames: readonly string[], names: readonly string[]): Promise<void> {
+    const sshKeyName = this.sshKeyName(session);
+    const flags = this.flags as unknown as { 'connect-timeout'?: number };
+    const connectTimeoutSeconds = flags['connect-timeout'] ?? 20;
+    const servers = await provider.listServers();
+    const defaultKey = sshKeyName === undefined ? undefined : session.workspace.resolve(`ssh/${sshKeyName}`);
+    const nodes = names.map((name) => {
+      const server = servers.find((s) => s.name === name);
+      const target = server?.address === undefined ? undefined : resolveTargets(servers, [name], defaultKey)[0];
+      return { name, ...(target === undefined ? {} : { target }), ...(server?.address === undefined ? {} : { ipv4: server.address }) };
+    });
+    const connector = createConnector(session, { concurrency: names.length, connectTimeoutSeconds, acceptHostKey: [] });
+    const cp = await openControlPlane(session, { ctrlNodes: ctrlNames, sshKeyName, connectTimeoutSeconds, acceptHostKey: [] });
+    try {
+      await leaveCluster({ connector, reporter: session.reporter }, cp.cp, nodes);
+    } finally {
+      await cp.close();
+      await connector.closeAll();
+    }
   }
 }

@@ -1,9 +1,18 @@
+import { Flags } from '@oclif/core';
 import { DestroyCommand } from '../../cli/node-commands/destroy.js';
 
 export default class ClusterDestroy extends DestroyCommand {
   static override role = 'cluster' as const;
+  static override description = `${DestroyCommand.description}
+Cluster nodes leave the cluster first: flannel is stopped where the node is reachable, and its
+/cluster/nodes/<node> registration and flannel leases are deleted in etcd (through the control
+nodes of --ctrl-nodes or CTRL_NODES), also for a servers.yaml project.`;
+  static override flags = {
+    ...DestroyCommand.flags,
+    'ctrl-nodes': Flags.string({ summary: 'Control nodes (default: CTRL_NODES).', multiple: true, multipleNonGreedy: true }),
+  };
   static override examples = [
-    '<%= config.bin %> <%= command.id %> --target "node004 node005"',
+    '<%= config.bin %> <%= command.id %> --target "node004 node005" --ctrl-nodes "etcd001 etcd002"',
     '<%= config.bin %> <%= command.id %> --target node004 --batch   # no confirmation (CI)',
   ];
 }

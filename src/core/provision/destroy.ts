@@ -18,22 +18,29 @@ export type DestroyResult =
  */
 export async function destroyNodes(
   deps: { provider: ServerProvider; prompter: Prompter; reporter: Reporter },
-  params: { names: readonly string[]; labels: () => Promise<OwnershipLabels> },
+  params: {
+    names: readonly string[];
+    labels: () => Promise<OwnershipLabels>;
+    /** Runs after the confirmation and before any deletion (cluster: leave the cluster first). */
+    beforeDelete?: (names: readonly string[]) => Promise<void>;
+  },
 ): Promise<DestroyResult> {
   const names = [...new Set(params.names)];
   if (names.length === 0) throw new UserError('no target given', { hints: ['pass --target with one or more node names'] });
   const invalid = names.filter((name) => !isHostnameLabel(name));
   if (invalid.length > 0) throw new UserError(`not a valid node name: ${invalid.map((n) => JSON.stringify(n)).join(', ')}`);
   const provider = deps.provider as ServerProvider & Partial<ServerFactory>;
+  const unsupported = `${provider.name} does not delete machines: they are yours. Remove ${names.join(', ')} from servers.yaml and shut them down by hand.`;
   if (!provider.capabilities.destroyServers || provider.destroyServers === undefined) {
-    return {
-      kind: 'unsupported',
-      message: `${provider.name} does not delete machines: they are yours. Remove ${names.join(', ')} from servers.yaml and shut them down by hand.`,
-    };
+    if (params.beforeDelete === undefined) return { kind: 'unsupported', message: unsupported };
+    if (!(await deps.prompter.confirm(`Remove ${names.join(', ')} from the cluster?`))) return { kind: 'cancelled' };
+    await params.beforeDelete(names);
+    return { kind: 'unsupported', message: unsupported };
   }
   // Labels are resolved only here: a servers.yaml project needs no key to be told the above.
   const labels = await params.labels();
   if (!(await deps.prompter.confirm(`Delete ${names.join(', ')} in ${provider.name}? This cannot be undone.`))) return { kind: 'cancelled' };
+  await params.beforeDelete?.(names);
   const outcomes = await provider.destroyServers(names, labels, (event) =>
     deps.reporter.emit({ kind: 'step', message: event.kind === 'step' ? event.message : `waiting for ${event.what}`, ...(event.server === undefined ? {} : { host: event.server }) }),
   );

@@ -1,0 +1,82 @@
+import path from 'node:path';
+import { Flags } from '@oclif/core';
+import { ForgePki } from '../adapters/forge-pki.js';
+import { NodeLocalFiles } from '../adapters/node-local-files.js';
+import { setUpClusterNodes, type ClusterNodeResult } from '../core/cluster/init-node.js';
+import { nodeRecord, registerNode } from '../core/control-plane/membership.js';
+import { parseTargetList, resolveTargets } from '../core/targets.js';
+import { checkSshKeyName } from '../domain/names.js';
+import { printResult } from '../ui/output.js';
+import { BaseCommand } from './base-command.js';
+import { controlNodeNames, openControlPlane } from './control-plane-session.js';
+import { hostResults, type HostResultsJson } from './node-commands/host-results.js';
+import { nodeRunOptions } from './node-commands/run-options.js';
+import { connectionFlags, targetFlag } from './node-flags.js';
+import { openNodeRun } from './node-run.js';
+
+/** `cluster init-node` and `cluster update-node`: the same upload, different extras. */
+export abstract class ClusterNodeCommand extends BaseCommand<typeof ClusterNodeCommand> {
+  /** init-node: certificates, rebuild and registration; update-node: files, rebuild on request. */
+  static initialise: boolean;
+
+  static override enableJsonFlag = true;
+
+  static override flags = {
+    target: targetFlag,
+    'node-module': Flags.string({ summary: 'Node type uploaded as cluster_node.nix.', default: 'node_types/cluster_node.nix' }),
+    'nixos-version': Flags.string({ summary: 'NixOS release of the nodes, e.g. 25.05.', required: true }),
+    'ctrl-nodes': Flags.string({ summary: 'Control nodes (default: CTRL_NODES).', multiple: true, multipleNonGreedy: true }),
+    'service-group': Flags.string({ summary: 'Service groups the nodes consume: "backends services" (init-node).', default: '' }),
+    rebuild: Flags.boolean({ summary: 'Rebuild after uploading (update-node; init-node always rebuilds).', default: false }),
+    ...connectionFlags,
+  };
+
+  async run(): Promise<HostResultsJson<ClusterNodeResult> & { registered?: { node: string; outcome: string }[] }> {
+    const initialise = (this.ctor as unknown as typeof ClusterNodeCommand).initialise;
+    const session = this.openProject();
+    const sshKeyName = this.sshKeyName(session);
+    const ctrlNames = controlNodeNames(session, this.flags['ctrl-nodes']);
+    const groups = parseTargetList([this.flags['service-group']]);
+    const run = await openNodeRun(session, nodeRunOptions(this.flags, { sshKeyName, json: this.jsonEnabled(), title: initialise ? 'init-node' : 'update-node' }));
+    if (sshKeyName !== undefined) checkSshKeyName(sshKeyName);
+    const ctrlNodes = resolveTargets(run.servers, ctrlNames, sshKeyName === undefined ? undefined : path.join(session.workingDir, 'ssh', sshKeyName));
+    const outcomes = await setUpClusterNodes(
+      { ...run.deps, ctx: session.ctx, project: session.workspace, pki: new ForgePki(), local: new NodeLocalFiles(session.workingDir) },
+      {
+        targets: run.targets,
+        ctrlNodes,
+        servers: run.servers,
+        nixosVersion: this.flags['nixos-version'],
+        nodeModule: this.flags['node-module'],
+        concurrency: run.concurrency,
+        withCertificates: initialise,
+        rebuild: initialise || this.flags.rebuild,
+      },
+    ).catch(async (err: unknown) => {
+      await run.abort();
+      throw err;
+    });
+    const exit = await run.finish(outcomes);
+    process.exitCode = exit;
+    const ready = run.targets.filter((t) => outcomes.some((o) => o.host === t.name && o.ok));
+    if (!initialise || ready.length === 0) return hostResults(outcomes);
+
+    const cp = await openControlPlane(session, {
+      ctrlNodes: ctrlNames,
+      sshKeyName,
+      connectTimeoutSeconds: this.flags['connect-timeout'],
+      acceptHostKey: this.flags['accept-host-key'] ?? [],
+    });
+    const registered: { node: string; outcome: string }[] = [];
+    try {
+      for (const target of ready) {
+        const result = await registerNode(cp.cp, nodeRecord(target.name, target.address, groups));
+        registered.push({ node: target.name, outcome: result.outcome });
+        if (!this.jsonEnabled()) printResult(`${result.key}: ${result.outcome}`);
+      }
+    } finally {
+      await cp.close();
+    }
+    return { ...hostResults(outcomes), registered };
+  }
+}
