@@ -392,6 +392,31 @@ describe('etcd control plane against a real 3-member etcd 3.4 cluster with mTLS'
     await assert.rejects(tcpTo(port), /ECONNREFUSED/);
   });
 
+  it('a tunnel that ends at another node (a certificate issued for another node) is refused', async () => {
+    const { cluster } = etcd();
+    const [first, second] = cluster.members;
+    assert.ok(first && second);
+    // etcd001's tunnel is wired to etcd002's port: TLS works, but the certificate names etcd002.
+    const misrouted = standInHost(first.name, async () => tcpTo(second.clientPort));
+    const tunnels = await openTunnels([misrouted], 2379);
+    const cp = createEtcdControlPlane({ endpoints: tunnels.endpoints, tls: tlsOf(cluster.pki) });
+    try {
+      await assert.rejects(cp.get('/x'), (err: unknown) => err instanceof OperationFailed && /not issued for this address/.test(err.message));
+    } finally {
+      await cp.close();
+      await tunnels.close();
+    }
+    // Wired to its own node, the same tunnel works.
+    const right = await openTunnels([standInHost(first.name, async () => tcpTo(first.clientPort))], 2379);
+    const ok = createEtcdControlPlane({ endpoints: right.endpoints, tls: tlsOf(cluster.pki) });
+    try {
+      assert.equal(await ok.get('/nothing/here'), undefined);
+    } finally {
+      await ok.close();
+      await right.close();
+    }
+  });
+
   it('a client certificate from a different CA is rejected by every member', async () => {
     const { cluster } = etcd();
     const intruder = createEtcdControlPlane({ endpoints: cluster.members.map((m) => ({ address: m.endpoint })), tls: tlsOf(cluster.pki, cluster.pki.foreignClient) });

@@ -97,10 +97,18 @@ async function issue(
   const csrPath = path.join(cwd, `${name}.csr.pem`);
   const certPath = path.join(cwd, `${name}.cert.pem`);
   await openssl(cwd, ['req', '-config', 'openssl.cnf', '-new', '-key', keyPath, '-subj', `/CN=${cn}`, '-out', csrPath]);
+  // A member certificate also names its node (DNS:etcd00N), as the product's node certificates
+  // do, so a tunnel can check it reached the node it meant to.
+  let extfile = 'openssl.cnf';
+  if (extensions === 'member') {
+    extfile = `${name}.ext.cnf`;
+    const dnsName = cn.split(' ')[0] as string;
+    await writeFile(path.join(cwd, extfile), OPENSSL_CNF.replace('subjectAltName = IP:127.0.0.1', `subjectAltName = IP:127.0.0.1, DNS:${dnsName}`));
+  }
   await openssl(cwd, [
     'x509', '-req', '-in', csrPath, '-CA', issuer.certPath, '-CAkey', issuer.keyPath,
     '-set_serial', `0x${randomBytes(8).toString('hex')}`, '-days', '2', '-sha256',
-    '-extfile', 'openssl.cnf', '-extensions', extensions, '-out', certPath,
+    '-extfile', extfile, '-extensions', extensions, '-out', certPath,
   ]);
   return { certPath, keyPath, cert: await readFile(certPath, 'utf8'), key: await readFile(keyPath, 'utf8') };
 }

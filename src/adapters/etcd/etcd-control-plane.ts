@@ -20,6 +20,12 @@ export interface EtcdEndpoint {
   readonly label?: string;
   /** The transport's own last error (e.g. the SSH tunnel's), added to a failure reason. */
   readonly lastTransportError?: () => string | undefined;
+  /**
+   * The name this endpoint's server certificate must carry, when it is not the dialled host. A
+   * tunnel sets the node's name (every node certificate has DNS:<node>), so a tunnel that ends
+   * at another node (a certificate issued for another node) is refused.
+   */
+  readonly serverName?: string;
 }
 
 /**
@@ -214,10 +220,11 @@ export function createEtcdControlPlane(options: EtcdControlPlaneOptions): Contro
   try {
     for (const endpoint of options.endpoints) {
       checkAddress(endpoint.address);
+      const serverName = endpoint.serverName ?? options.serverName;
       const client = new Etcd3({
         hosts: `https://${endpoint.address}`,
         credentials,
-        ...(options.serverName === undefined ? {} : { grpcOptions: { 'grpc.ssl_target_name_override': options.serverName } }),
+        ...(serverName === undefined ? {} : { grpcOptions: { 'grpc.ssl_target_name_override': serverName } }),
         faultHandling: { host: () => passThrough, global: passThrough },
         defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeoutMs }),
       });

@@ -55,6 +55,8 @@ export async function openTunnels(hosts: readonly RemoteHost[], remotePort: numb
       endpoints.push({
         address,
         label: `${name} via ${address}`,
+        // The node's certificate names it (DNS:<node>): a tunnel that reached any other node fails.
+        serverName: name,
         lastTransportError: () => (lostConnection === undefined ? lastError : `SSH connection to ${name} closed: ${lostConnection}`),
       });
     }
