@@ -120,6 +120,20 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 300_000 }, () =
     assert.equal(view.code, 0, view.stderr);
     assert.match(view.stdout, /node006/);
 
+    // Overlay IPs from flannel's leases in cluster actions; a lease of a vanished node is skipped.
+    await etcd('put', '/coreos.com/network/subnets/10.10.4.0-24', JSON.stringify({ PublicIP: ipOf('node004'), BackendType: 'wireguard' }));
+    await etcd('put', '/coreos.com/network/subnets/10.10.6.0-24', JSON.stringify({ PublicIP: ipOf('node006'), BackendType: 'wireguard' }));
+    await etcd('put', '/coreos.com/network/subnets/10.10.9.0-24', JSON.stringify({ PublicIP: '192.0.2.99', BackendType: 'wireguard' }));
+    await mkdir(path.join(dir, 'app_modules', 'probe'), { recursive: true });
+    await writeFile(path.join(dir, 'app_modules', 'probe', 'action.sh'), '#!/usr/bin/env bash\necho "peer=$PEER self=$SELF"\n');
+    const action = await runCli(
+      ['cluster', 'action', '-d', dir, '--target', 'node004', '--app-module', 'probe', '--cmd', 'show', '--env-vars', 'PEER=[%%node006.overlayIp%%],SELF=[%%localhost.overlayIp%%]', '--ctrl-nodes', nodes],
+      { env },
+    );
+    assert.equal(action.code, 0, action.stderr);
+    assert.match(action.stdout, /^node004: peer=10\.10\.6\.0 self=10\.10\.4\.0$/m);
+    assert.match(action.stderr, /10\.10\.9\.0-24 skipped/);
+
     // cluster destroy: node005 leaves (flannel stopped, registration and lease deleted) before the
     // provider is asked; servers.yaml machines are not deleted, which the command says.
     const lease = '/coreos.com/network/subnets/10.10.5.0-24';

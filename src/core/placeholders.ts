@@ -25,14 +25,21 @@ export function substitutePlaceholders(
   });
 }
 
-/** The node map upstream offers to actions: `<node>.ipv4` for every server, `localhost.*` for the target. */
+/**
+ * The node map upstream offers to actions: `<node>.ipv4` for every server, `localhost.*` for the
+ * target, and in a cluster `<node>.overlayIp` / `localhost.overlayIp` from flannel's leases.
+ */
 export function nodeAddressResolver(
   servers: ReadonlyArray<{ name: string; address: string | undefined }>,
   localhost: { name: string; address: string },
+  overlayIps: ReadonlyMap<string, string> = new Map(),
 ): PlaceholderResolver {
   const map = new Map<string, string>();
   for (const server of servers) if (server.address !== undefined) map.set(`${server.name}.ipv4`, server.address);
+  for (const [node, ip] of overlayIps) map.set(`${node}.overlayIp`, ip);
   map.set('localhost.hostname', localhost.name);
   map.set('localhost.ipv4', localhost.address);
+  const ownOverlay = overlayIps.get(localhost.name);
+  if (ownOverlay !== undefined) map.set('localhost.overlayIp', ownOverlay);
   return (key) => map.get(key);
 }

@@ -6,7 +6,10 @@ import { performAction } from '../../core/remote/perform-action.js';
 import { parseTargetList } from '../../core/targets.js';
 import { UserError } from '../../domain/errors.js';
 import { printResult } from '../../ui/output.js';
-import { BaseCommand } from '../base-command.js';
+import { BaseCommand, type ProjectSession } from '../base-command.js';
+import { controlNodeNames, openControlPlane } from '../control-plane-session.js';
+import { lookupOverlayAddresses } from '../../core/control-plane/overlay.js';
+import type { ServerInfo } from '../../ports/provider.js';
 import { connectionFlags, targetFlag } from '../node-flags.js';
 import { openNodeRun } from '../node-run.js';
 import { hostResults, type HostResultsJson } from './host-results.js';
@@ -25,6 +28,9 @@ With --save-as-secret (one target only), the script's stdout is stored in the lo
 instead of being shown; stderr is shown. A failing action stores nothing.`;
 
   static override enableJsonFlag = true;
+
+  /** Cluster actions resolve `[%%<node>.overlayIp%%]` from flannel's leases in etcd. */
+  static overlay = false;
 
   static override flags = {
     target: targetFlag,
@@ -50,6 +56,10 @@ instead of being shown; stderr is shown. A failing action stores nothing.`;
         title: `action ${this.flags['app-module']}: ${this.flags.cmd}`,
       }),
     );
+    const overlayIps = await this.overlayIpsIfNeeded(session, env.map((v) => v.value), run.servers).catch(async (err: unknown) => {
+      await run.abort();
+      throw err;
+    });
     const result = await performAction(
       { ...run.deps, ctx: session.ctx, project: session.workspace, store: new FsSecretStore(path.join(session.workingDir, 'secrets')) },
       {
@@ -59,6 +69,7 @@ instead of being shown; stderr is shown. A failing action stores nothing.`;
         cmd: this.flags.cmd,
         env,
         concurrency: run.concurrency,
+        ...(overlayIps === undefined ? {} : { overlayIps }),
         ...(saveAs === undefined ? {} : { saveAs }),
       },
     ).catch(async (err: unknown) => {
@@ -68,5 +79,24 @@ instead of being shown; stderr is shown. A failing action stores nothing.`;
     process.exitCode = await run.finish(result.outcomes);
     if (result.savedAs !== undefined && !this.jsonEnabled()) printResult(`Output saved as secret: ${result.savedAs}`);
     return hostResults(result.outcomes);
+  }
+
+  /** Reads the overlay IPs only when a value asks for one: etcd is not needed otherwise. */
+  private async overlayIpsIfNeeded(session: ProjectSession, values: readonly string[], servers: readonly ServerInfo[]): Promise<ReadonlyMap<string, string> | undefined> {
+    if (!(this.ctor as unknown as typeof ActionCommand).overlay || !values.some((v) => v.includes('.overlayIp%%]'))) return undefined;
+    const cp = await openControlPlane(session, {
+      ctrlNodes: controlNodeNames(session, (this.flags as { 'ctrl-nodes'?: string[] })['ctrl-nodes']),
+      sshKeyName: this.sshKeyName(session),
+      connectTimeoutSeconds: this.flags['connect-timeout'],
+      acceptHostKey: this.flags['accept-host-key'] ?? [],
+    });
+    try {
+      const nodes = servers.flatMap((s) => (s.address === undefined ? [] : [{ name: s.name, ipv4: s.address }]));
+      const lookup = await lookupOverlayAddresses(cp.cp, nodes);
+      for (const skipped of lookup.skipped) session.reporter.emit({ kind: 'warning', message: `flannel lease ${skipped.key} skipped: ${skipped.reason}` });
+      return new Map([...lookup.addresses].map(([node, address]) => [node, address.overlayIp]));
+    } finally {
+      await cp.close();
+    }
   }
 }

@@ -1,8 +1,19 @@
+import { Flags } from '@oclif/core';
 import { ActionCommand } from '../../cli/node-commands/action.js';
 
 export default class ClusterAction extends ActionCommand {
+  static override overlay = true;
+  static override description = `${ActionCommand.description}
+
+In a cluster, values may also use [%%<node>.overlayIp%%] and [%%localhost.overlayIp%%]: the
+node's overlay address, read from flannel's leases in etcd through the control nodes
+(--ctrl-nodes or CTRL_NODES) only when a value asks for it.`;
+  static override flags = {
+    ...ActionCommand.flags,
+    'ctrl-nodes': Flags.string({ summary: 'Control nodes, for overlay IPs (default: CTRL_NODES).', multiple: true, multipleNonGreedy: true }),
+  };
   static override examples = [
     '<%= config.bin %> <%= command.id %> --target node001 --app-module mariadb --cmd "status"',
-    '<%= config.bin %> <%= command.id %> --target node001 --app-module mariadb --cmd "create-admin app" --env-vars "PEER=[%%node002.ipv4%%]" --save-as-secret mariadb.admin',
+    '<%= config.bin %> <%= command.id %> --target node001 --app-module mariadb --cmd "create-admin app" --env-vars "PEER=[%%node002.overlayIp%%]" --save-as-secret mariadb.admin',
   ];
 }

@@ -58,6 +58,8 @@ export interface ActionParams {
   readonly concurrency: number;
   /** Keep stdout as a secret instead of showing it (single target only). */
   readonly captureStdout: boolean;
+  /** Cluster: overlay IPs by node name, for `[%%<node>.overlayIp%%]`. */
+  readonly overlayIps?: ReadonlyMap<string, string>;
 }
 
 export interface ActionOutput {
@@ -93,8 +95,9 @@ export async function runAction(deps: FanoutDeps & { project: Workspace }, param
   // Resolve every placeholder for every target before anything runs anywhere.
   const envByHost = new Map(
     params.targets.map((target) => {
-      const resolve = nodeAddressResolver(params.servers, { name: target.name, address: target.address });
-      return [target.name, params.env.map((v) => [v.name, substitutePlaceholders(v.value, resolve, `--env-vars ${v.name}`)])];
+      const resolve = nodeAddressResolver(params.servers, { name: target.name, address: target.address }, params.overlayIps);
+      const forms = `[%%<node>.ipv4%%], ${params.overlayIps === undefined ? '' : '[%%<node>.overlayIp%%], '}[%%localhost.hostname%%], [%%localhost.ipv4%%]`;
+      return [target.name, params.env.map((v) => [v.name, substitutePlaceholders(v.value, resolve, `--env-vars ${v.name}`, forms)])];
     }),
   );
 
