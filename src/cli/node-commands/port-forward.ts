@@ -2,7 +2,10 @@ import { Flags } from '@oclif/core';
 import { forwardLocalPort } from '../../adapters/local-port-forward.js';
 import { OperationFailed } from '../../domain/errors.js';
 import { printNote } from '../../ui/output.js';
-import { BaseCommand } from '../base-command.js';
+import { BaseCommand, type ProjectSession } from '../base-command.js';
+import { controlNodeNames, openControlPlane } from '../control-plane-session.js';
+import { openProvider } from '../open-provider.js';
+import { lookupOverlayAddresses, requireOverlayAddress } from '../../core/control-plane/overlay.js';
 import { connectionFlags } from '../node-flags.js';
 import { withSingleNode } from '../node-run.js';
 import { singleNodeOptions } from './run-options.js';
@@ -20,15 +23,19 @@ exits 1.`;
     target: Flags.string({ summary: 'The node.', required: true }),
     'local-port': Flags.integer({ summary: 'Port on this machine (127.0.0.1); 0 picks a free one.', required: true, min: 0, max: 65535 }),
     'remote-port': Flags.integer({ summary: 'Port on the node.', required: true, min: 1, max: 65535 }),
-    'remote-host': Flags.string({ summary: 'Address as seen from the node.', default: '127.0.0.1' }),
+    'remote-host': Flags.string({ summary: 'Address as seen from the node (default 127.0.0.1; cluster: the node\'s overlay IP).' }),
     ...connectionFlags,
   };
 
+  /** Cluster: without --remote-host, the target's overlay IP (from flannel's lease in etcd). */
+  static overlay = false;
+
   async run(): Promise<void> {
     const session = this.openProject();
+    const remoteHost = this.flags['remote-host'] ?? (await this.overlayIpOf(session, this.flags.target));
     await withSingleNode(session, 'port-forward', singleNodeOptions(this.flags, this.sshKeyName(session)), async (host) => {
-      const remote = `${this.flags['remote-host']}:${this.flags['remote-port']}`;
-      const forward = await forwardLocalPort(host, this.flags['local-port'], this.flags['remote-host'], this.flags['remote-port'], (message) =>
+      const remote = `${remoteHost}:${this.flags['remote-port']}`;
+      const forward = await forwardLocalPort(host, this.flags['local-port'], remoteHost, this.flags['remote-port'], (message) =>
         printNote(`warning: ${message}`),
       );
       printNote(`Forwarding 127.0.0.1:${forward.localPort} -> ${host.target.name} ${remote} (Ctrl-C to stop)`);
@@ -41,5 +48,22 @@ exits 1.`;
       if (ended !== 'signal') throw new OperationFailed(`${host.target.name}: SSH connection ended; forwarding stopped (${ended})`);
       printNote('Forwarding stopped.');
     });
+  }
+
+  private async overlayIpOf(session: ProjectSession, node: string): Promise<string> {
+    if (!(this.ctor as unknown as typeof PortForwardCommand).overlay) return '127.0.0.1';
+    const servers = await (await openProvider(session)).listServers();
+    const cp = await openControlPlane(session, {
+      ctrlNodes: controlNodeNames(session, (this.flags as { 'ctrl-nodes'?: string[] })['ctrl-nodes']),
+      sshKeyName: this.sshKeyName(session),
+      connectTimeoutSeconds: this.flags['connect-timeout'],
+      acceptHostKey: this.flags['accept-host-key'] ?? [],
+    });
+    try {
+      const nodes = servers.flatMap((s) => (s.address === undefined ? [] : [{ name: s.name, ipv4: s.address }]));
+      return requireOverlayAddress(await lookupOverlayAddresses(cp.cp, nodes), node).overlayIp;
+    } finally {
+      await cp.close();
+    }
   }
 }
