@@ -117,6 +117,10 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 300_000 }, () =
     await assert.rejects(stat(path.join(worker, 'root', 'certs', 'node005-peer-tls.key.pem')), 'a cluster node gets no peer certificate');
     const clusterNode = await readFile(path.join(worker, 'etc', 'nixos', 'cluster_node.nix'), 'utf8');
     assert.ok(clusterNode.includes(`{ name = "node001"; ip = "${ipOf('node001')}"; }`));
+    // etcd ctl: etcdctl on a control node with its own certificate, arguments passed as they are.
+    const ctl = await runCli(['etcd', 'ctl', '-d', dir, '--ctrl-nodes', nodes, '--', 'get', '/cluster/nodes/node004', '--print-value-only'], { env });
+    assert.equal(ctl.code, 0, ctl.stderr);
+    assert.equal(ctl.stdout.trim(), `{"name":"node004","ipv4":"${ipOf('node004')}","services":["backends","services"]}`);
     const view = await etcd('nodes', '--json');
     assert.equal(view.code, 0, view.stderr);
     assert.match(view.stdout, /node006/);

@@ -19,3 +19,8 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
 export function canDrawTaskList(): boolean {
   return process.stderr.isTTY === true && process.stdout.isTTY === true;
 }
+
+/** A remote tool's own output, byte for byte, on the stream it came from (etcd ctl). */
+export function passThrough(stream: 'stdout' | 'stderr', chunk: Buffer): void {
+  (stream === 'stdout' ? process.stdout : process.stderr).write(chunk);
+}

@@ -1,0 +1,3 @@
+import { EtcdCtlCommand } from '../../cli/etcd-commands/ctl.js';
+
+export default class EtcdCtl extends EtcdCtlCommand {}
