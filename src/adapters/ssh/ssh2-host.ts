@@ -194,7 +194,10 @@ class Ssh2Files implements RemoteFiles {
   async writeFile(remotePath: string, source: Buffer | Readable, mode: number): Promise<void> {
     const temp = path.posix.join(path.posix.dirname(remotePath), `.${path.posix.basename(remotePath)}.${randomBytes(4).toString('hex')}.tmp`);
     const umask = await this.learnUmask(path.posix.dirname(remotePath));
-    const handle = await promised<Buffer>((cb) => this.sftp.open(temp, 'w', { mode }, cb));
+    const handle = await promised<Buffer>((cb) => this.sftp.open(temp, 'w', { mode }, cb)).catch((err: Error) => {
+      // SFTP says only "No such file": name what could not be written.
+      throw new OperationFailed(`cannot write ${remotePath}: ${err.message}`);
+    });
     let closed = false;
     try {
       await this.writeChunks(handle, source);

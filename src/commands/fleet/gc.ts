@@ -1,0 +1,8 @@
+import { GcCommand } from '../../cli/node-commands/maintenance.js';
+
+export default class FleetGc extends GcCommand {
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --target "node001 node002"',
+    '<%= config.bin %> <%= command.id %> --target node001 --batch   # no confirmation (CI)',
+  ];
+}
