@@ -10,6 +10,8 @@ import type { ControlPlane } from '../ports/control-plane.js';
 import type { HostConnector, HostTarget, RemoteHost } from '../ports/remote-host.js';
 import type { ProjectSession } from './base-command.js';
 import { prepareConnections } from './node-run.js';
+import { openProvider } from './open-provider.js';
+import { lookupOverlayAddresses, requireOverlayAddress } from '../core/control-plane/overlay.js';
 
 /** `--ctrl-nodes` (also `--target`, upstream's flag on etcd commands); falls back to CTRL_NODES. */
 export const ctrlNodesFlag = Flags.string({
@@ -93,5 +95,21 @@ export async function openControlPlane(
   } catch (err) {
     await closeConnections();
     throw err;
+  }
+}
+
+/** One node's overlay IP, read from flannel's lease through the control nodes. */
+export async function overlayIpOf(
+  session: ProjectSession,
+  node: string,
+  options: { ctrlNodes: readonly string[]; sshKeyName: string | undefined; connectTimeoutSeconds: number; acceptHostKey: readonly string[] },
+): Promise<string> {
+  const servers = await (await openProvider(session)).listServers();
+  const cp = await openControlPlane(session, options);
+  try {
+    const nodes = servers.flatMap((s) => (s.address === undefined ? [] : [{ name: s.name, ipv4: s.address }]));
+    return requireOverlayAddress(await lookupOverlayAddresses(cp.cp, nodes), node).overlayIp;
+  } finally {
+    await cp.close();
   }
 }

@@ -3,9 +3,7 @@ import { forwardLocalPort } from '../../adapters/local-port-forward.js';
 import { OperationFailed } from '../../domain/errors.js';
 import { printNote } from '../../ui/output.js';
 import { BaseCommand, type ProjectSession } from '../base-command.js';
-import { controlNodeNames, openControlPlane } from '../control-plane-session.js';
-import { openProvider } from '../open-provider.js';
-import { lookupOverlayAddresses, requireOverlayAddress } from '../../core/control-plane/overlay.js';
+import { controlNodeNames, overlayIpOf } from '../control-plane-session.js';
 import { connectionFlags } from '../node-flags.js';
 import { withSingleNode } from '../node-run.js';
 import { singleNodeOptions } from './run-options.js';
@@ -52,18 +50,11 @@ exits 1.`;
 
   private async overlayIpOf(session: ProjectSession, node: string): Promise<string> {
     if (!(this.ctor as unknown as typeof PortForwardCommand).overlay) return '127.0.0.1';
-    const servers = await (await openProvider(session)).listServers();
-    const cp = await openControlPlane(session, {
+    return overlayIpOf(session, node, {
       ctrlNodes: controlNodeNames(session, (this.flags as { 'ctrl-nodes'?: string[] })['ctrl-nodes']),
       sshKeyName: this.sshKeyName(session),
       connectTimeoutSeconds: this.flags['connect-timeout'],
       acceptHostKey: this.flags['accept-host-key'] ?? [],
     });
-    try {
-      const nodes = servers.flatMap((s) => (s.address === undefined ? [] : [{ name: s.name, ipv4: s.address }]));
-      return requireOverlayAddress(await lookupOverlayAddresses(cp.cp, nodes), node).overlayIp;
-    } finally {
-      await cp.close();
-    }
   }
 }
