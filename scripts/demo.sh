@@ -2,7 +2,8 @@
 # The main job on this machine, without any cloud account: create a cluster project, provision
 # three nodes through a local Hetzner-Cloud-compatible API whose servers are sandbox hosts
 # (network namespaces with their own sshd), convert them to NixOS (with the sandbox's
-# nixos-infect stand-in), then work on them. Re-running it reuses the project.
+# nixos-infect stand-in), set up the etcd control plane and join the workers, then work on them.
+# Re-running it reuses the project.
 #   DEMO_DIR=/path/to/project scripts/demo.sh   (default: ./demo-project)
 #   KEEP_SANDBOX=1                               leave the hosts and the API server running
 set -euo pipefail
@@ -66,6 +67,16 @@ cli provision -d "$demo" --node-names "etcd001 worker001 worker002" --nixos-vers
 echo "== servers list"
 cli servers list -d "$demo"
 
+echo "== init-ctrl: certificates, control_node.nix, etcd with mutual TLS, mesh seeded"
+cli init-ctrl -d "$demo" --target etcd001 --nixos-version 25.05 --cluster-uuid demo-cluster --batch
+
+echo "== init-node: the workers join and are registered in etcd"
+cli init-node -d "$demo" --target "worker001 worker002" --nixos-version 25.05 --ctrl-nodes etcd001 \
+  --service-group "backends services" --batch
+
+echo "== etcd nodes (through an SSH tunnel with the operator certificate)"
+cli etcd nodes -d "$demo" --ctrl-nodes etcd001
+
 echo "== cluster cmd"
 cli cluster cmd -d "$demo" --target "etcd001 worker001 worker002" "hostname; nixos-version; grep PRETTY_NAME /etc/os-release"
 
@@ -89,7 +100,8 @@ echo "== secrets"
 openssl rand -hex 24 | cli secrets store -d "$demo" --name demo.db-password --batch
 cli secrets list -d "$demo"
 
-echo "== cluster destroy worker002 (only servers labelled as this project's)"
-cli cluster destroy -d "$demo" --target worker002 --batch
+echo "== cluster destroy worker002: unregistered from etcd, then deleted (only servers labelled as this project's)"
+cli cluster destroy -d "$demo" --target worker002 --ctrl-nodes etcd001 --batch
+cli etcd nodes -d "$demo" --ctrl-nodes etcd001
 cli servers list -d "$demo"
 echo "== done: project in $demo"

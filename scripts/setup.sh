@@ -18,9 +18,10 @@ needs=(openssl:openssl update-ca-certificates:ca-certificates)
 # Tests drive the real tools: openssl verifies the CA, ssh-keygen reads the keys we write,
 # python3 gives the prompt tests a pseudo-terminal, nix-instantiate parses every Nix template.
 ((with_tests)) && needs+=(ssh-keygen:openssh-client python3:python3 nix-instantiate:nix-bin)
-# etcd 3.4 with mutual TLS is what the control-plane tests run against; haproxy -c checks the
-# configuration the confd template renders.
-((with_tests)) && needs+=(etcd:etcd-server etcdctl:etcd-client haproxy:haproxy)
+# etcd 3.4 with mutual TLS: sandbox control nodes run it (the demo and the tests); haproxy -c
+# checks the configuration the confd template renders.
+needs+=(etcd:etcd-server etcdctl:etcd-client)
+((with_tests)) && needs+=(haproxy:haproxy)
 # Sandbox hosts (scripts/sandbox): network namespaces and a real sshd per host; also what the
 # README's main job runs on.
 needs+=(ip:iproute2 unshare:util-linux)

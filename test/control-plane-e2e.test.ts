@@ -1,54 +1,20 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { caEnv, runCli } from './support/cli.js';
 import { repoRoot, tempDir } from './support/repo.js';
-import { canRunSandbox, startSandbox, type Sandbox } from './support/sandbox.js';
+import { canRunSandbox, startSandbox } from './support/sandbox.js';
 
 const skip = canRunSandbox() ? false : 'sandbox hosts need root';
-
-/**
- * What a real `nixos-rebuild switch` of control_node.nix would do, for the sandbox: start the
- * etcd member the uploaded file describes (Debian's etcd 3.4), with exactly the certificate
- * files init-ctrl put in /root/certs.
- */
-const START_ETCD = `#!/bin/bash
-set -eu
-cfg=/etc/nixos/control_node.nix
-[ -f "$cfg" ] || exit 0
-me=$(hostname)
-token=$(sed -n 's/.*initialClusterToken = "\\([^"]*\\)".*/\\1/p' "$cfg")
-members=$(grep -v '^ *#' "$cfg" | grep -o '{ name = "[^"]*"; ip = "[^"]*"; }' | sed 's/{ name = "\\([^"]*\\)"; ip = "\\([^"]*\\)"; }/\\1=https:\\/\\/\\2:2380/' | paste -sd, -)
-ip=$(grep -v '^ *#' "$cfg" | grep -o "{ name = \\"$me\\"; ip = \\"[^\\"]*\\"; }" | sed 's/.*ip = "\\([^"]*\\)".*/\\1/')
-# A rebuild with an unchanged configuration leaves a running member alone, as systemd would.
-pgrep -x etcd >/dev/null && exit 0
-c=/root/certs
-setsid nohup etcd --name "$me" --data-dir /var/lib/etcd-sandbox \\
-  --listen-client-urls https://0.0.0.0:2379 --advertise-client-urls "https://$ip:2379" \\
-  --listen-peer-urls https://0.0.0.0:2380 --initial-advertise-peer-urls "https://$ip:2380" \\
-  --initial-cluster "$members" --initial-cluster-token "$token" --initial-cluster-state new \\
-  --client-cert-auth --trusted-ca-file $c/ca-chain.cert.pem --cert-file "$c/$me-client-tls.cert.pem" --key-file "$c/$me-client-tls.key.pem" \\
-  --peer-client-cert-auth --peer-trusted-ca-file $c/ca-chain.cert.pem --peer-cert-file "$c/$me-peer-tls.cert.pem" --peer-key-file "$c/$me-peer-tls.key.pem" \\
-  >/var/log/etcd-sandbox.log 2>&1 </dev/null &
-`;
-
-async function installHook(sandbox: Sandbox): Promise<void> {
-  for (const host of sandbox.hosts) {
-    const dir = path.join(host.upperDir, 'etc', 'nix-infra-sandbox');
-    await mkdir(dir, { recursive: true });
-    await writeFile(path.join(dir, 'nixos-rebuild.hook'), START_ETCD);
-    await chmod(path.join(dir, 'nixos-rebuild.hook'), 0o755);
-  }
-}
 
 describe('etcd control plane on sandbox hosts', { skip, timeout: 300_000 }, () => {
   it('init-ctrl: certificates, control_node.nix, a 3-member etcd with mTLS; etcd commands through tunnels with failover', async (t) => {
     const dir = await tempDir(t, 'nix-infra-ctrl-');
     const sandbox = await startSandbox(t, { hosts: 6, project: dir });
-    // node001-003 run etcd; node004-006 join as cluster nodes.
-    await installHook(sandbox);
+    // node001-003 run etcd (the sandbox's nixos-rebuild starts the member control_node.nix
+    // describes, with the uploaded certificates: scripts/sandbox.d/etcd-member); node004-006 join.
     t.after(async () => {
       for (const host of sandbox.hosts) await sandbox.exec(host.name, ['pkill', '-x', 'etcd']).catch(() => undefined);
     });

@@ -20,16 +20,13 @@ export interface NodeSetupDeps {
   readonly local: LocalFiles;
 }
 
-/** Issues (or keeps) every certificate in `specs` at once, so the CA password is asked once. */
+/**
+ * Issues (or keeps) every certificate in `specs` at once, so the CA password is asked once. The
+ * PKI reports each file itself (through the context's reporter).
+ */
 export async function issueCertificates(deps: NodeSetupDeps, specs: readonly LeafSpec[]): Promise<void> {
   const prepared = await prepareLeafCertificates({ ctx: deps.ctx, workspace: deps.project, pki: deps.pki }, specs);
-  for (const result of await prepared.apply()) {
-    deps.reporter.emit(
-      result.status === 'skipped'
-        ? { kind: 'skipped', path: result.certPath, reason: result.reason }
-        : { kind: 'created', path: result.certPath, what: `${result.owner} ${result.kind} certificate (${result.reason})` },
-    );
-  }
+  await prepared.apply();
 }
 
 /** The node's certificates to /root/certs: the folder 0700, every file 0400 (keys never printed). */
