@@ -1,13 +1,29 @@
 import { UserError } from '../domain/errors.js';
 
-/** `[%%key%%]`, non-greedy and on one line, as upstream's templates write them. */
-const PLACEHOLDER = /\[%%(.*?)%%\]/g;
+/**
+ * `[%%key%%]`, non-greedy and on one line, as upstream's templates write them. A fresh RegExp per
+ * use (see `placeholderPattern`) because a shared global one carries `lastIndex` between calls.
+ */
+const PLACEHOLDER_SOURCE = String.raw`\[%%(.*?)%%\]`;
 
 export type PlaceholderResolver = (key: string) => string | undefined;
+
+/** The placeholder pattern, global: match[0] is the whole `[%%key%%]`, match[1] the key. */
+export function placeholderPattern(): RegExp {
+  return new RegExp(PLACEHOLDER_SOURCE, 'g');
+}
+
+/** 1-based line of `offset` in `text`. */
+export function lineAt(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) line += 1;
+  return line;
+}
 
 /**
  * Replaces every placeholder in `text`. A key the resolver does not know is an error naming
  * where it stands (upstream left such text in place, to fail later inside Nix or at run time).
+ * The full per-context engine of deploys is src/core/deploy/placeholders.ts.
  */
 export function substitutePlaceholders(
   text: string,
@@ -15,11 +31,10 @@ export function substitutePlaceholders(
   where: string,
   knownForms = '[%%<node>.ipv4%%], [%%localhost.hostname%%], [%%localhost.ipv4%%]',
 ): string {
-  return text.replace(PLACEHOLDER, (match: string, key: string, offset: number) => {
+  return text.replace(placeholderPattern(), (match: string, key: string, offset: number) => {
     const value = resolve(key);
     if (value !== undefined) return value;
-    const line = text.slice(0, offset).split('\n').length;
-    throw new UserError(`${where}${text.includes('\n') ? `:${line}` : ''}: unknown placeholder ${match}`, {
+    throw new UserError(`${where}${text.includes('\n') ? `:${lineAt(text, offset)}` : ''}: unknown placeholder ${match}`, {
       hints: [`known forms: ${knownForms}`],
     });
   });
