@@ -1,0 +1,98 @@
+import path from 'node:path';
+import { Flags } from '@oclif/core';
+import { FsSecretStore } from '../../adapters/secret-store/fs-secret-store.js';
+import { NodeLocalFiles } from '../../adapters/node-local-files.js';
+import { NodeWorkspace } from '../../adapters/node-workspace.js';
+import { etcdClusterText } from '../../core/cluster/etcd-members.js';
+import { lookupOverlayAddresses } from '../../core/control-plane/overlay.js';
+import { deployNodes, type DeployResult } from '../../core/deploy/deploy-nodes.js';
+import type { NodeAddresses } from '../../core/deploy/placeholders.js';
+import { resolveTargets } from '../../core/targets.js';
+import { BaseCommand } from '../base-command.js';
+import { controlNodeNames, openControlPlane } from '../control-plane-session.js';
+import { connectionFlags, targetFlag } from '../node-flags.js';
+import { openNodeRun } from '../node-run.js';
+import { hostResults, type HostResultsJson } from './host-results.js';
+import { nodeRunOptions } from './run-options.js';
+
+/** `fleet deploy-apps`, `cluster deploy-apps` and the flat `deploy`. */
+export abstract class DeployCommand extends BaseCommand<typeof DeployCommand> {
+  static mode: 'fleet' | 'cluster';
+
+  static override summary = "Deploy the nodes' configuration, app modules and secrets; rebuild.";
+
+  static override description = `Renders configuration.nix, flake.nix, the node type, modules/, nodes/<node>.nix and
+app_modules/ for each node (every placeholder must resolve: an unknown one stops the deploy
+before any node changes, naming file and line), uploads them (app_modules files that no longer
+exist locally are removed, only inside /etc/nixos/app_modules), sends each referenced secret that
+changed over SSH into systemd-creds (/root/secrets/<name>; plaintext never on the node's disk,
+never in argv; unreferenced secrets removed), pre-build secrets to /run/keys, then
+nixos-rebuild switch (--rebuild: default on for fleet, off for cluster, as upstream).`;
+
+  static override enableJsonFlag = true;
+
+  static override flags = {
+    target: targetFlag,
+    'nixos-version': Flags.string({ summary: 'NixOS release of the nodes, e.g. 25.05.', required: true }),
+    'node-module': Flags.string({ summary: 'Node type uploaded as cluster_node.nix (default: standalone_machine.nix for fleet, cluster_node.nix for cluster).' }),
+    'test-dir': Flags.string({ summary: 'Folder whose nodes/<node>.nix replaces the project\'s (upstream\'s test harness).' }),
+    rebuild: Flags.boolean({ summary: 'Run nixos-rebuild switch after the upload.', allowNo: true }),
+    'ctrl-nodes': Flags.string({ summary: 'Cluster: control nodes (default: CTRL_NODES).', multiple: true, multipleNonGreedy: true }),
+    ...connectionFlags,
+  };
+
+  async run(): Promise<HostResultsJson<DeployResult>> {
+    const mode = (this.ctor as unknown as typeof DeployCommand).mode;
+    const session = this.openProject();
+    const sshKeyName = this.sshKeyName(session);
+    const run = await openNodeRun(session, nodeRunOptions(this.flags, { sshKeyName, json: this.jsonEnabled(), title: `deploy (${mode})` }));
+    try {
+      const nodes = new Map<string, NodeAddresses>(run.servers.map((s) => [s.name, { ipv4: s.address }]));
+      let etcdCluster: string | undefined;
+      if (mode === 'cluster') {
+        const ctrlNames = controlNodeNames(session, this.flags['ctrl-nodes']);
+        const defaultKey = sshKeyName === undefined ? undefined : session.workspace.resolve(`ssh/${sshKeyName}`);
+        etcdCluster = etcdClusterText(resolveTargets(run.servers, ctrlNames, defaultKey).map((t) => ({ name: t.name, address: t.address })));
+        const cp = await openControlPlane(session, {
+          ctrlNodes: ctrlNames,
+          sshKeyName,
+          connectTimeoutSeconds: this.flags['connect-timeout'],
+          acceptHostKey: this.flags['accept-host-key'] ?? [],
+        });
+        try {
+          const lookup = await lookupOverlayAddresses(cp.cp, run.servers.flatMap((s) => (s.address === undefined ? [] : [{ name: s.name, ipv4: s.address }])));
+          for (const skipped of lookup.skipped) session.reporter.emit({ kind: 'warning', message: `flannel lease ${skipped.key} skipped: ${skipped.reason}` });
+          for (const [node, address] of lookup.addresses) nodes.set(node, { ...nodes.get(node), overlayIp: address.overlayIp });
+        } finally {
+          await cp.close();
+        }
+      }
+      const testDir = this.flags['test-dir'];
+      const outcomes = await deployNodes(
+        {
+          ...run.deps,
+          ctx: session.ctx,
+          project: session.workspace,
+          local: new NodeLocalFiles(session.workingDir),
+          store: new FsSecretStore(path.join(session.workingDir, 'secrets')),
+        },
+        {
+          mode,
+          targets: run.targets,
+          nodes,
+          nixosVersion: this.flags['nixos-version'],
+          nodeModule: this.flags['node-module'] ?? (mode === 'fleet' ? 'node_types/standalone_machine.nix' : 'node_types/cluster_node.nix'),
+          ...(etcdCluster === undefined ? {} : { etcdCluster }),
+          ...(testDir === undefined ? {} : { nodeFileSource: new NodeWorkspace(path.resolve(testDir)) }),
+          rebuild: this.flags.rebuild ?? mode === 'fleet',
+          concurrency: run.concurrency,
+        },
+      );
+      process.exitCode = await run.finish(outcomes);
+      return hostResults(outcomes);
+    } catch (err) {
+      await run.abort();
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,145 @@
+import { UserError } from '../../domain/errors.js';
+import { SecretValue } from '../../domain/secret-value.js';
+import type { LocalFiles } from '../../ports/local-files.js';
+import type { HostConnector, HostTarget, RemoteHost } from '../../ports/remote-host.js';
+import type { SecretStore } from '../../ports/secret-store.js';
+import type { Workspace } from '../../ports/workspace.js';
+import { nixSystemFor } from '../../remote/host-facts.js';
+import type { CoreContext } from '../context.js';
+import { obtainPassword } from '../credentials.js';
+import { rebuild } from '../cluster/node-setup.js';
+import { forEachHost, HostStepFailed, type FanoutDeps, type HostOutcome } from '../remote/fanout.js';
+import { secretsPassword } from '../secrets/secrets-password.js';
+import { substituteSecretValue, type DeployMode, type NodeMap } from './placeholders.js';
+import { APP_MODULES_ROOT, buildDeployPlan, staleAppModuleFiles, type DeployPlan } from './plan.js';
+import { ManifestKey, syncSecrets, type SecretsSyncResult } from './secrets-sync.js';
+
+export interface DeployDeps extends FanoutDeps {
+  readonly ctx: CoreContext;
+  readonly project: Workspace;
+  readonly local: LocalFiles;
+  readonly store: SecretStore;
+}
+
+export interface DeployParams {
+  readonly mode: DeployMode;
+  readonly targets: readonly HostTarget[];
+  /** Every server: public IPv4 and (cluster) overlay IP, for the node map. */
+  readonly nodes: NodeMap;
+  readonly nixosVersion: string;
+  readonly nodeModule: string;
+  /** Cluster: the control nodes as etcdClusterText renders them. */
+  readonly etcdCluster?: string;
+  /** Where nodes/<node>.nix comes from (upstream's --test-dir); the project by default. */
+  readonly nodeFileSource?: Workspace;
+  readonly rebuild: boolean;
+  readonly concurrency: number;
+}
+
+export interface DeployResult {
+  readonly files: number;
+  readonly removedAppModuleFiles: readonly string[];
+  readonly secrets: { readonly sent: readonly string[]; readonly unchanged: readonly string[]; readonly removed: readonly string[] };
+  readonly rebuilt: boolean;
+}
+
+/** `nix-store.trusted-public-keys*` secrets: the keys `[%%nix-store.trusted-public-keys%%]` renders. */
+const TRUSTED_KEYS_PREFIX = 'nix-store.trusted-public-keys';
+
+async function planFor(deps: DeployDeps, host: RemoteHost, params: DeployParams, trustedPublicKeys: readonly string[]): Promise<DeployPlan> {
+  const arch = (await host.exec({ argv: ['uname', '-m'] })).stdout.toString('utf8').trim();
+  const hwArch = nixSystemFor(arch);
+  if (hwArch === undefined) throw new HostStepFailed(`unsupported architecture ${JSON.stringify(arch)}`);
+  const sshPublicKey = (await deps.local.read(`${host.target.keyPath}.pub`)).toString('utf8').trim();
+  return buildDeployPlan(deps.project, {
+    mode: params.mode,
+    node: { name: host.target.name, ipv4: host.target.address, overlayIp: params.nodes.get(host.target.name)?.overlayIp },
+    nodes: params.nodes,
+    nixosVersion: params.nixosVersion,
+    sshPublicKey,
+    hwArch,
+    nodeModule: params.nodeModule,
+    ...(params.etcdCluster === undefined ? {} : { etcdCluster: params.etcdCluster }),
+    trustedPublicKeys,
+    ...(params.nodeFileSource === undefined ? {} : { nodeFileSource: params.nodeFileSource }),
+  });
+}
+
+/** app_modules/ on the node: files that no longer exist locally are removed, only inside the folder. */
+async function syncAppModules(host: RemoteHost, plan: DeployPlan): Promise<string[]> {
+  // -P: never follow links, so nothing outside the folder is ever listed.
+  const listing = await host.exec({ argv: ['find', '-P', APP_MODULES_ROOT, '-type', 'f'] });
+  const files = listing.exitCode === 0 ? listing.stdout.toString('utf8').split('\n').filter((l) => l !== '') : [];
+  const stale = staleAppModuleFiles(files, plan);
+  const sftp = await host.files();
+  for (const file of stale) await sftp.remove(file);
+  return stale;
+}
+
+/**
+ * Deploys the nodes: every plan is built first on every host (files rendered, placeholders
+ * resolved, secrets named) so a broken file stops the deploy before any node changes; then per
+ * host the files, app_modules (stale files removed), secrets (only changed ones sent, over stdin
+ * into systemd-creds) and, when asked, `nixos-rebuild switch`.
+ */
+export async function deployNodes(deps: DeployDeps, params: DeployParams): Promise<HostOutcome<DeployResult>[]> {
+  if (params.targets.length === 0) throw new UserError('no target given');
+  const opened = new Map<string, RemoteHost>();
+  const storeNames = (await deps.store.list()).map((e) => e.name);
+  const trustedNames = storeNames.filter((n) => n.startsWith(TRUSTED_KEYS_PREFIX));
+
+  // The password is needed when any secret is referenced, or trusted keys are stored; asked once.
+  let password: SecretValue | undefined;
+  const passwordOnce = async (): Promise<SecretValue> => (password ??= await obtainPassword(deps.ctx, secretsPassword));
+  const trustedPublicKeys: string[] = [];
+  for (const name of trustedNames) trustedPublicKeys.push((await deps.store.read(name, await passwordOnce())).reveal().toString('utf8').trim());
+
+  const plans = new Map<string, DeployPlan>();
+  const planning = await forEachHost(deps, params.targets, params.concurrency, async (host) => {
+    opened.set(host.target.name, host);
+    plans.set(host.target.name, await planFor(deps, host, params, trustedPublicKeys));
+    return undefined;
+  });
+  const failedPlans = planning.filter((o) => !o.ok);
+  if (failedPlans.length > 0) return planning.map((o) => ({ ...o, value: undefined })) as HostOutcome<DeployResult>[];
+
+  // With secrets referenced or stored, the manifest key comes from the store's password. With
+  // neither, no hash is ever recorded (nothing is wanted), and the sync only removes leftovers
+  // from the nodes, so a fixed key serves and no password is asked for.
+  const anySecrets = [...plans.values()].some((p) => p.secrets.length > 0) || storeNames.length > 0;
+  const key = await ManifestKey.derive(anySecrets ? await passwordOnce() : new SecretValue('no-secrets', 'no secrets referenced'));
+  const reuse: HostConnector = { ...deps.connector, connect: async (target) => opened.get(target.name) ?? deps.connector.connect(target) };
+
+  return forEachHost({ ...deps, connector: reuse }, params.targets, params.concurrency, async (host) => {
+    const name = host.target.name;
+    const plan = plans.get(name) as DeployPlan;
+    const step = (message: string): void => deps.reporter.emit({ kind: 'step', host: name, message });
+    const sftp = await host.files();
+    for (const dir of plan.directories) await sftp.mkdirp(dir, 0o755);
+    for (const file of [...plan.files, ...plan.appModules]) await sftp.writeFile(file.remotePath, file.content, file.mode);
+    const removedAppModuleFiles = await syncAppModules(host, plan);
+    step(`${plan.files.length + plan.appModules.length} files written${removedAppModuleFiles.length > 0 ? `, ${removedAppModuleFiles.length} stale app_modules files removed` : ''}`);
+
+    const values = { mode: params.mode, nodes: params.nodes, localhost: { name, ipv4: host.target.address, overlayIp: params.nodes.get(name)?.overlayIp } };
+    const secrets: SecretsSyncResult = await syncSecrets(host, {
+      secrets: plan.secrets,
+      preBuild: plan.preBuildSecrets,
+      key,
+      valueFor: async (secret, use) => {
+        if (!storeNames.includes(secret)) throw new HostStepFailed(`secret ${secret} is referenced but not stored`, [`store it with \`nix-infra secrets store --name ${secret}\``]);
+        return substituteSecretValue(await deps.store.read(secret, await passwordOnce()), use === 'pre-build' ? 'pre-build' : 'secret', values);
+      },
+    });
+    step(`secrets: ${secrets.sent.length} sent, ${secrets.unchanged.length} unchanged, ${secrets.removed.length} removed`);
+    if (params.rebuild) {
+      step('nixos-rebuild switch');
+      await rebuild(deps, host);
+    }
+    return {
+      files: plan.files.length + plan.appModules.length,
+      removedAppModuleFiles,
+      secrets: { sent: secrets.sent, unchanged: secrets.unchanged, removed: secrets.removed },
+      rebuilt: params.rebuild,
+    };
+  });
+}

@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { caEnv, runCli } from './support/cli.js';
+import { tempDir } from './support/repo.js';
+import { canRunSandbox, startSandbox } from './support/sandbox.js';
+
+const skip = canRunSandbox() ? false : 'sandbox hosts need root';
+
+/** Every file under `dir` whose bytes contain `needle` (the overlay upper dir of a host). */
+async function filesContaining(dir: string, needle: Buffer): Promise<string[]> {
+  const found: string[] = [];
+  for (const rel of (await readdir(dir, { recursive: true })).map(String)) {
+    const file = path.join(dir, rel);
+    const info = await stat(file).catch(() => undefined);
+    if (info?.isFile() && (await readFile(file)).includes(needle)) found.push(rel);
+  }
+  return found;
+}
+
+describe('deploy on sandbox hosts: a control node and two cluster nodes', { skip, timeout: 300_000 }, () => {
+  it('renders every file with its placeholders, deploys secrets as credentials (changed ones only), removes what is gone, rebuilds', async (t) => {
+    const dir = await tempDir(t, 'nix-infra-deploy-');
+    const sandbox = await startSandbox(t, { hosts: 3, project: dir });
+    const env = { ...caEnv, SSH_KEY: 'sandbox', SECRETS_PASS: 'deploy-e2e-pass', CTRL_NODES: 'node001' };
+    const ipOf = (name: string) => sandbox.hosts.find((h) => h.name === name)?.ip as string;
+    const upper = (name: string, ...rel: string[]) => path.join(sandbox.hosts.find((h) => h.name === name)?.upperDir ?? '', ...rel);
+    assert.equal((await runCli(['init', '-d', dir, '--batch', '--template', 'cluster'], { env })).code, 0);
+    const ctrl = await runCli(['init-ctrl', '-d', dir, '--target', 'node001', '--nixos-version', '25.05', '--cluster-uuid', 'deploy-e2e', '--batch'], { env });
+    assert.equal(ctrl.code, 0, ctrl.stderr);
+    const join = await runCli(['init-node', '-d', dir, '--target', 'node002 node003', '--nixos-version', '25.05', '--service-group', 'services', '--batch'], { env });
+    assert.equal(join.code, 0, join.stderr);
+    // flannel would write these leases; the sandbox runs no flannel.
+    for (const [node, subnet] of [['node002', '10.10.2.0'], ['node003', '10.10.3.0']] as const) {
+      const put = await runCli(['etcd', 'put', `/coreos.com/network/subnets/${subnet}-24`, JSON.stringify({ PublicIP: ipOf(node), BackendType: 'wireguard' }), '-d', dir], { env });
+      assert.equal(put.code, 0, put.stderr);
+    }
+
+    // Three secrets; one value itself uses a placeholder (resolved with the cluster map).
+    const secrets = {
+      'db.password': 'p@ss "word" $(touch /tmp/pwned) `id`\nsecond line',
+      'api.token': 'tok-9f2c1e',
+      'db.url': 'mysql://app@[%%node003.overlayIp%%]:3306/app',
+    };
+    for (const [name, value] of Object.entries(secrets)) {
+      const stored = await runCli(['secrets', 'store', '-d', dir, '--name', name, '--batch'], { env, input: value });
+      assert.equal(stored.code, 0, stored.stderr);
+    }
+    const nodeFile = (extra: string) =>
+      `{ ... }: {\n  # peer [%%node003.ipv4%%] over [%%node003.overlayIp%%]; me [%%localhost.hostname%%] [%%localhost.overlayIp%%]\n  environment.etc."app.conf".text = "[%%secrets/db.password%%] [%%secrets/api.token%%] [%%secrets/db.url%%]";\n${extra}}\n`;
+    await mkdir(path.join(dir, 'nodes'), { recursive: true });
+    await writeFile(path.join(dir, 'nodes', 'node002.nix'), nodeFile(''));
+    await mkdir(path.join(dir, 'app_modules', 'web'), { recursive: true });
+    await writeFile(path.join(dir, 'app_modules', 'web', 'default.nix'), '{ ... }: { }\n');
+    await writeFile(path.join(dir, 'app_modules', 'web', 'old.nix'), '{ ... }: { }\n');
+
+    const deploy = (...extra: string[]) => runCli(['deploy', '-d', dir, '--target', 'node002 node003', '--nixos-version', '25.05', '--rebuild', '--batch', '--json', ...extra], { env });
+    const first = await deploy();
+    assert.equal(first.code, 0, first.stderr);
+    const report = (r: { stdout: string }) => JSON.parse(r.stdout) as { hosts: { host: string; secrets: { sent: string[]; unchanged: string[]; removed: string[] } }[] };
+    assert.deepEqual(report(first).hosts.map((h) => [h.host, h.secrets.sent]), [['node002', ['api.token', 'db.password', 'db.url']], ['node003', []]]);
+
+    // The rendered node file on the node: every placeholder resolved, secrets by name only.
+    const rendered = await readFile(upper('node002', 'etc', 'nixos', 'node002.nix'), 'utf8');
+    assert.ok(rendered.includes(`# peer ${ipOf('node003')} over 10.10.3.0; me node002 10.10.2.0`), rendered);
+    assert.ok(rendered.includes('"db.password api.token db.url"'));
+    assert.ok((await readFile(upper('node002', 'etc', 'nixos', 'cluster_node.nix'), 'utf8')).includes(`{ name = "node001"; ip = "${ipOf('node001')}"; }`));
+    assert.ok((await sandbox.calls('node002')).some((c) => c.join(' ') === 'nixos-rebuild switch'));
+
+    // On the node each secret is a credential that decrypts to exactly the value.
+    for (const [name, value] of Object.entries(secrets)) {
+      const out = await sandbox.exec('node002', ['systemd-creds', 'decrypt', `--name=${name}`, `/root/secrets/${name}`, '-']);
+      assert.equal(out.code, 0, out.stderr);
+      assert.equal(out.stdout, name === 'db.url' ? 'mysql://app@10.10.3.0:3306/app' : value);
+    }
+    for (const host of ['node001', 'node002', 'node003']) {
+      for (const value of ['tok-9f2c1e', 'second line']) assert.deepEqual(await filesContaining(upper(host), Buffer.from(value)), [], `${value} in plaintext on ${host}`);
+    }
+
+    // Nothing changed: nothing sent. One secret changed: only that one.
+    assert.deepEqual(report(await deploy()).hosts[0]?.secrets.sent, []);
+    assert.equal((await runCli(['secrets', 'store', '-d', dir, '--name', 'api.token', '--batch'], { env, input: 'tok-rotated' })).code, 0);
+    const rotated = await deploy();
+    assert.deepEqual(report(rotated).hosts[0]?.secrets.sent, ['api.token']);
+
+    // A reference removed: its credential goes; a file removed from app_modules goes too.
+    await writeFile(path.join(dir, 'nodes', 'node002.nix'), nodeFile('').replace(' [%%secrets/api.token%%]', ''));
+    await rm(path.join(dir, 'app_modules', 'web', 'old.nix'));
+    const removed = await deploy();
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.deepEqual(report(removed).hosts[0]?.secrets.removed, ['api.token']);
+    await assert.rejects(stat(upper('node002', 'root', 'secrets', 'api.token')));
+    await assert.rejects(stat(upper('node002', 'etc', 'nixos', 'app_modules', 'web', 'old.nix')));
+    await stat(upper('node002', 'etc', 'nixos', 'app_modules', 'web', 'default.nix'));
+
+    // An unknown placeholder stops the deploy before any node changes, naming file and line.
+    await writeFile(path.join(dir, 'nodes', 'node003.nix'), '{ ... }: {\n  x = "[%%node009.ipv4%%]";\n}\n');
+    const before = await readFile(upper('node002', 'etc', 'nixos', 'node002.nix'), 'utf8');
+    const broken = await deploy();
+    assert.notEqual(broken.code, 0);
+    assert.match(broken.stderr, /nodes\/node003\.nix:2/);
+    assert.equal(await readFile(upper('node002', 'etc', 'nixos', 'node002.nix'), 'utf8'), before, 'no node changed');
+    await writeFile(path.join(dir, 'nodes', 'node003.nix'), '{ ... }: { }\n');
+
+    // A failing rebuild is that host's failure, with its output tail; the other host finishes.
+    await sandbox.setTool('node003', 'nixos-rebuild', { exit: 1, output: "error: attribute 'app' missing, at /etc/nixos/node003.nix:1" });
+    const failing = await runCli(['deploy', '-d', dir, '--target', 'node002 node003', '--nixos-version', '25.05', '--rebuild', '--batch'], { env });
+    assert.equal(failing.code, 1, failing.stderr);
+    assert.match(failing.stderr, /node003: nixos-rebuild switch failed \(exit 1\)/);
+    assert.match(failing.stderr, /attribute 'app' missing/);
+    assert.match(failing.stderr, /^1 ok, 1 failed:$/m);
+  });
+});
