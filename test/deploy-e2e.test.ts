@@ -111,4 +111,36 @@ describe('deploy on sandbox hosts: a control node and two cluster nodes', { skip
     assert.match(failing.stderr, /attribute 'app' missing/);
     assert.match(failing.stderr, /^1 ok, 1 failed:$/m);
   });
+
+  it('fleet: update uploads the system files, deploy-apps the node file with the running release, init-machine both', async (t) => {
+    const dir = await tempDir(t, 'nix-infra-fleet-');
+    const sandbox = await startSandbox(t, { hosts: 2, project: dir });
+    const env = { SSH_KEY: 'sandbox' };
+    assert.equal((await runCli(['init', '-d', dir, '--batch', '--no-cert-auth', '--template', 'fleet'], { env })).code, 0);
+    await mkdir(path.join(dir, 'nodes'), { recursive: true });
+    await writeFile(path.join(dir, 'nodes', 'node001.nix'), '{ ... }: { networking.extraHosts = "[%%node002.ipv4%%] peer"; }\n');
+    const upper = (name: string, ...rel: string[]) => path.join(sandbox.hosts.find((h) => h.name === name)?.upperDir ?? '', ...rel);
+    const calls = async (node: string) => (await sandbox.calls(node)).map((c) => c.join(' '));
+
+    const update = await runCli(['fleet', 'update', '-d', dir, '--target', 'node001', '--nixos-version', '25.05', '--batch'], { env });
+    assert.equal(update.code, 0, update.stderr);
+    assert.match(await readFile(upper('node001', 'etc', 'nixos', 'configuration.nix'), 'utf8'), /networking\.hostName = "node001";/);
+    await assert.rejects(stat(upper('node001', 'etc', 'nixos', 'node001.nix')), 'update uploads no node file');
+    assert.deepEqual(await calls('node001'), ['nixos-rebuild switch']);
+
+    const apps = await runCli(['fleet', 'deploy-apps', '-d', dir, '--target', 'node001', '--batch'], { env });
+    assert.equal(apps.code, 0, apps.stderr);
+    assert.match(await readFile(upper('node001', 'etc', 'nixos', 'node001.nix'), 'utf8'), new RegExp(`"${sandbox.hosts[1]?.ip.replace(/\./g, '\\.')} peer"`));
+    assert.deepEqual(await calls('node001'), ['nixos-rebuild switch', 'nixos-version', 'nixos-rebuild switch'], 'the running release was read, then rebuilt (fleet default)');
+
+    const missing = await runCli(['fleet', 'update', '-d', dir, '--target', 'node002', '--batch'], { env });
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /needs --nixos-version/);
+
+    const init = await runCli(['fleet', 'init-machine', '-d', dir, '--target', 'node002', '--nixos-version', '25.05', '--no-rebuild', '--batch'], { env });
+    assert.equal(init.code, 0, init.stderr);
+    await stat(upper('node002', 'etc', 'nixos', 'flake.nix'));
+    await stat(upper('node002', 'etc', 'nixos', 'cluster_node.nix'));
+    assert.deepEqual(await calls('node002'), ['nixos-rebuild switch'], 'init-machine always rebuilds');
+  });
 });

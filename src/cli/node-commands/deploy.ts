@@ -8,6 +8,7 @@ import { lookupOverlayAddresses } from '../../core/control-plane/overlay.js';
 import { deployNodes, type DeployResult } from '../../core/deploy/deploy-nodes.js';
 import type { NodeAddresses } from '../../core/deploy/placeholders.js';
 import { resolveTargets } from '../../core/targets.js';
+import { UserError } from '../../domain/errors.js';
 import { BaseCommand } from '../base-command.js';
 import { controlNodeNames, openControlPlane } from '../control-plane-session.js';
 import { connectionFlags, targetFlag } from '../node-flags.js';
@@ -18,22 +19,26 @@ import { nodeRunOptions } from './run-options.js';
 /** `fleet deploy-apps`, `cluster deploy-apps` and the flat `deploy`. */
 export abstract class DeployCommand extends BaseCommand<typeof DeployCommand> {
   static mode: 'fleet' | 'cluster';
+  /** What goes to the nodes (see DeployParams.parts); deploy-apps: the apps. */
+  static parts: 'system' | 'apps' | 'all' = 'apps';
+  /** init-machine always rebuilds. */
+  static alwaysRebuild = false;
 
-  static override summary = "Deploy the nodes' configuration, app modules and secrets; rebuild.";
+  static override summary = "Deploy the nodes' own file, app modules and secrets; rebuild on request.";
 
-  static override description = `Renders configuration.nix, flake.nix, the node type, modules/, nodes/<node>.nix and
-app_modules/ for each node (every placeholder must resolve: an unknown one stops the deploy
-before any node changes, naming file and line), uploads them (app_modules files that no longer
-exist locally are removed, only inside /etc/nixos/app_modules), sends each referenced secret that
-changed over SSH into systemd-creds (/root/secrets/<name>; plaintext never on the node's disk,
-never in argv; unreferenced secrets removed), pre-build secrets to /run/keys, then
-nixos-rebuild switch (--rebuild: default on for fleet, off for cluster, as upstream).`;
+  static override description = `Renders nodes/<node>.nix (or --test-dir's) and uploads it with app_modules/ (files gone locally
+are removed, only inside /etc/nixos/app_modules); every placeholder must resolve on every node
+before any node changes (an unknown one is named with file and line). Each referenced secret that
+changed goes over SSH into systemd-creds (/root/secrets/<name>; plaintext never on the node's
+disk, never in argv); unreferenced ones are removed; pre-build secrets go to /run/keys. Then
+nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as upstream). Without
+--nixos-version, each node's running release is used for the rendering.`;
 
   static override enableJsonFlag = true;
 
   static override flags = {
     target: targetFlag,
-    'nixos-version': Flags.string({ summary: 'NixOS release of the nodes, e.g. 25.05.', required: true }),
+    'nixos-version': Flags.string({ summary: 'NixOS release to render, e.g. 25.05 (deploy-apps: default, the release each node runs).' }),
     'node-module': Flags.string({ summary: 'Node type uploaded as cluster_node.nix (default: standalone_machine.nix for fleet, cluster_node.nix for cluster).' }),
     'test-dir': Flags.string({ summary: 'Folder whose nodes/<node>.nix replaces the project\'s (upstream\'s test harness).' }),
     rebuild: Flags.boolean({ summary: 'Run nixos-rebuild switch after the upload.', allowNo: true }),
@@ -42,7 +47,10 @@ nixos-rebuild switch (--rebuild: default on for fleet, off for cluster, as upstr
   };
 
   async run(): Promise<HostResultsJson<DeployResult>> {
-    const mode = (this.ctor as unknown as typeof DeployCommand).mode;
+    const ctor = this.ctor as unknown as typeof DeployCommand;
+    const mode = ctor.mode;
+    const nixosVersion = this.flags['nixos-version'];
+    if (ctor.parts !== 'apps' && nixosVersion === undefined) throw new UserError(`${this.id ?? 'this command'} needs --nixos-version`, { hints: ['e.g. --nixos-version 25.05'] });
     const session = this.openProject();
     const sshKeyName = this.sshKeyName(session);
     const run = await openNodeRun(session, nodeRunOptions(this.flags, { sshKeyName, json: this.jsonEnabled(), title: `deploy (${mode})` }));
@@ -80,11 +88,12 @@ nixos-rebuild switch (--rebuild: default on for fleet, off for cluster, as upstr
           mode,
           targets: run.targets,
           nodes,
-          nixosVersion: this.flags['nixos-version'],
+          ...(nixosVersion === undefined ? {} : { nixosVersion }),
+          parts: ctor.parts,
           nodeModule: this.flags['node-module'] ?? (mode === 'fleet' ? 'node_types/standalone_machine.nix' : 'node_types/cluster_node.nix'),
           ...(etcdCluster === undefined ? {} : { etcdCluster }),
           ...(testDir === undefined ? {} : { nodeFileSource: new NodeWorkspace(path.resolve(testDir)) }),
-          rebuild: this.flags.rebuild ?? mode === 'fleet',
+          rebuild: ctor.alwaysRebuild || (this.flags.rebuild ?? mode === 'fleet'),
           concurrency: run.concurrency,
         },
       );

@@ -26,8 +26,15 @@ export interface DeployParams {
   readonly targets: readonly HostTarget[];
   /** Every server: public IPv4 and (cluster) overlay IP, for the node map. */
   readonly nodes: NodeMap;
-  readonly nixosVersion: string;
+  /** The release to render; undefined: the release the node runs (deploy-apps, as upstream). */
+  readonly nixosVersion?: string;
   readonly nodeModule: string;
+  /**
+   * What goes to the nodes: `system` = configuration.nix, flake.nix, the node type, modules/
+   * (`fleet update`); `apps` = the node file, app_modules/ and secrets (`deploy-apps`); `all` =
+   * both (`fleet init-machine`).
+   */
+  readonly parts: 'system' | 'apps' | 'all';
   /** Cluster: the control nodes as etcdClusterText renders them. */
   readonly etcdCluster?: string;
   /** Where nodes/<node>.nix comes from (upstream's --test-dir); the project by default. */
@@ -51,11 +58,17 @@ async function planFor(deps: DeployDeps, host: RemoteHost, params: DeployParams,
   const hwArch = nixSystemFor(arch);
   if (hwArch === undefined) throw new HostStepFailed(`unsupported architecture ${JSON.stringify(arch)}`);
   const sshPublicKey = (await deps.local.read(`${host.target.keyPath}.pub`)).toString('utf8').trim();
+  let nixosVersion = params.nixosVersion;
+  if (nixosVersion === undefined) {
+    const running = (await host.exec({ argv: ['nixos-version'] })).stdout.toString('utf8');
+    nixosVersion = /^(\d{2}\.\d{2})/.exec(running)?.[1];
+    if (nixosVersion === undefined) throw new HostStepFailed(`cannot tell which NixOS release runs here (nixos-version said ${JSON.stringify(running.trim())})`, ['pass --nixos-version']);
+  }
   return buildDeployPlan(deps.project, {
     mode: params.mode,
     node: { name: host.target.name, ipv4: host.target.address, overlayIp: params.nodes.get(host.target.name)?.overlayIp },
     nodes: params.nodes,
-    nixosVersion: params.nixosVersion,
+    nixosVersion,
     sshPublicKey,
     hwArch,
     nodeModule: params.nodeModule,
@@ -63,6 +76,21 @@ async function planFor(deps: DeployDeps, host: RemoteHost, params: DeployParams,
     trustedPublicKeys,
     ...(params.nodeFileSource === undefined ? {} : { nodeFileSource: params.nodeFileSource }),
   });
+}
+
+/** The part of the plan the command deploys (see DeployParams.parts). */
+function selectParts(plan: DeployPlan, node: string, parts: DeployParams['parts']): DeployPlan {
+  if (parts === 'all') return plan;
+  const nodeFile = `/etc/nixos/${node}.nix`;
+  if (parts === 'apps') return { ...plan, files: plan.files.filter((f) => f.remotePath === nodeFile) };
+  return {
+    ...plan,
+    files: plan.files.filter((f) => f.remotePath !== nodeFile),
+    appModules: [],
+    directories: plan.directories.filter((d) => !d.startsWith(APP_MODULES_ROOT)),
+    secrets: [],
+    preBuildSecrets: [],
+  };
 }
 
 /** app_modules/ on the node: files that no longer exist locally are removed, only inside the folder. */
@@ -86,7 +114,8 @@ export async function deployNodes(deps: DeployDeps, params: DeployParams): Promi
   if (params.targets.length === 0) throw new UserError('no target given');
   const opened = new Map<string, RemoteHost>();
   const storeNames = (await deps.store.list()).map((e) => e.name);
-  const trustedNames = storeNames.filter((n) => n.startsWith(TRUSTED_KEYS_PREFIX));
+  // Trusted keys only appear in node files, which a `system` deploy does not upload.
+  const trustedNames = params.parts === 'system' ? [] : storeNames.filter((n) => n.startsWith(TRUSTED_KEYS_PREFIX));
 
   // The password is needed when any secret is referenced, or trusted keys are stored; asked once.
   let password: SecretValue | undefined;
@@ -106,20 +135,24 @@ export async function deployNodes(deps: DeployDeps, params: DeployParams): Promi
   // With secrets referenced or stored, the manifest key comes from the store's password. With
   // neither, no hash is ever recorded (nothing is wanted), and the sync only removes leftovers
   // from the nodes, so a fixed key serves and no password is asked for.
-  const anySecrets = [...plans.values()].some((p) => p.secrets.length > 0) || storeNames.length > 0;
+  const anySecrets = params.parts !== 'system' && ([...plans.values()].some((p) => p.secrets.length > 0) || storeNames.length > 0);
   const key = await ManifestKey.derive(anySecrets ? await passwordOnce() : new SecretValue('no-secrets', 'no secrets referenced'));
   const reuse: HostConnector = { ...deps.connector, connect: async (target) => opened.get(target.name) ?? deps.connector.connect(target) };
 
   return forEachHost({ ...deps, connector: reuse }, params.targets, params.concurrency, async (host) => {
     const name = host.target.name;
-    const plan = plans.get(name) as DeployPlan;
+    const plan = selectParts(plans.get(name) as DeployPlan, name, params.parts);
     const step = (message: string): void => deps.reporter.emit({ kind: 'step', host: name, message });
     const sftp = await host.files();
     for (const dir of plan.directories) await sftp.mkdirp(dir, 0o755);
     for (const file of [...plan.files, ...plan.appModules]) await sftp.writeFile(file.remotePath, file.content, file.mode);
-    const removedAppModuleFiles = await syncAppModules(host, plan);
+    const removedAppModuleFiles = params.parts === 'system' ? [] : await syncAppModules(host, plan);
     step(`${plan.files.length + plan.appModules.length} files written${removedAppModuleFiles.length > 0 ? `, ${removedAppModuleFiles.length} stale app_modules files removed` : ''}`);
 
+    if (params.parts === 'system') {
+      if (params.rebuild) await rebuild(deps, host);
+      return { files: plan.files.length, removedAppModuleFiles, secrets: { sent: [], unchanged: [], removed: [] }, rebuilt: params.rebuild };
+    }
     const values = { mode: params.mode, nodes: params.nodes, localhost: { name, ipv4: host.target.address, overlayIp: params.nodes.get(name)?.overlayIp } };
     const secrets: SecretsSyncResult = await syncSecrets(host, {
       secrets: plan.secrets,
