@@ -74,8 +74,24 @@ echo "== init-node: the workers join and are registered in etcd"
 cli init-node -d "$demo" --target "worker001 worker002" --nixos-version 25.05 --ctrl-nodes etcd001 \
   --service-group "backends services" --batch
 
-echo "== etcd nodes (through an SSH tunnel with the operator certificate)"
+echo "== secrets store, then deploy: the workers' own files, app modules and secrets as systemd credentials"
+openssl rand -hex 24 | cli secrets store -d "$demo" --name demo.db-password --batch
+mkdir -p "$demo/nodes" "$demo/app_modules/demo"
+for node in worker001 worker002; do
+  cat > "$demo/nodes/$node.nix" <<NIX
+# Deployed by the demo: the secret is named here; its value reaches the node only as a credential.
+{ ... }: {
+  environment.etc."demo/db-password-name".text = "[%%secrets/demo.db-password%%]";
+  environment.etc."demo/peers".text = "etcd001=[%%etcd001.ipv4%%] me=[%%localhost.hostname%%]";
+}
+NIX
+done
+cli deploy -d "$demo" --target "worker001 worker002" --nixos-version 25.05 --ctrl-nodes etcd001 --rebuild --batch
+
+echo "== cluster state"
 cli etcd nodes -d "$demo" --ctrl-nodes etcd001
+cli etcd network -d "$demo" --ctrl-nodes etcd001
+cli cluster cmd -d "$demo" --target "worker001 worker002" "ls -l /root/secrets | tail -n +2; systemd-creds decrypt --name=demo.db-password /root/secrets/demo.db-password - | wc -c"
 
 echo "== cluster cmd"
 cli cluster cmd -d "$demo" --target "etcd001 worker001 worker002" "hostname; nixos-version; grep PRETTY_NAME /etc/os-release"
@@ -87,7 +103,6 @@ cli cluster upload -d "$demo" --target worker001,worker002 --file "$demo/payload
 cli cluster cmd -d "$demo" --target worker002 "cat /root/demo/payload/uploaded-at.txt"
 
 echo "== cluster action, its output kept as a secret"
-mkdir -p "$demo/app_modules/demo"
 cat > "$demo/app_modules/demo/action.sh" <<'SH'
 #!/usr/bin/env bash
 # Prints a fresh token: with --save-as-secret it goes into the secret store, not the terminal.
@@ -97,7 +112,6 @@ SH
 cli cluster action -d "$demo" --target worker001 --app-module demo --cmd "api" --save-as-secret demo.api-token --batch
 
 echo "== secrets"
-openssl rand -hex 24 | cli secrets store -d "$demo" --name demo.db-password --batch
 cli secrets list -d "$demo"
 
 echo "== cluster destroy worker002: unregistered from etcd, then deleted (only servers labelled as this project's)"
