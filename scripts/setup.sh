@@ -21,6 +21,9 @@ needs=(openssl:openssl update-ca-certificates:ca-certificates)
 # etcd 3.4 with mutual TLS: sandbox control nodes run it (the demo and the tests); haproxy -c
 # checks the configuration the confd template renders.
 needs+=(etcd:etcd-server etcdctl:etcd-client)
+# Sandbox hosts also need what the stand-ins and the uploaded scripts call: curl (the install
+# script fetches nixos-infect), systemd-creds (deployed secrets), pgrep (the etcd member script).
+needs+=(curl:curl systemd-creds:systemd pgrep:procps)
 ((with_tests)) && needs+=(haproxy:haproxy)
 # Sandbox hosts (scripts/sandbox): network namespaces and a real sshd per host; also what the
 # README's main job runs on.
