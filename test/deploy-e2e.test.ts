@@ -42,13 +42,15 @@ describe('deploy on sandbox hosts: a control node and two cluster nodes', { skip
       'db.password': 'p@ss "word" $(touch /tmp/pwned) `id`\nsecond line',
       'api.token': 'tok-9f2c1e',
       'db.url': 'mysql://app@[%%node003.overlayIp%%]:3306/app',
+      // A pre-build secret: resolved with the full map, localhost.* included.
+      netrc: 'machine [%%localhost.hostname%%].example login ci password hunter2',
     };
     for (const [name, value] of Object.entries(secrets)) {
       const stored = await runCli(['secrets', 'store', '-d', dir, '--name', name, '--batch'], { env, input: value });
       assert.equal(stored.code, 0, stored.stderr);
     }
     const nodeFile = (extra: string) =>
-      `{ ... }: {\n  # peer [%%node003.ipv4%%] over [%%node003.overlayIp%%]; me [%%localhost.hostname%%] [%%localhost.overlayIp%%]\n  environment.etc."app.conf".text = "[%%secrets/db.password%%] [%%secrets/api.token%%] [%%secrets/db.url%%]";\n${extra}}\n`;
+      `{ ... }: {\n  # peer [%%node003.ipv4%%] over [%%node003.overlayIp%%]; me [%%localhost.hostname%%] [%%localhost.overlayIp%%]\n  environment.etc."app.conf".text = "[%%secrets/db.password%%] [%%secrets/api.token%%] [%%secrets/db.url%%]";\n  nix.settings.netrc-file = "/run/keys/[%%pre-build-secrets/netrc%%]";\n${extra}}\n`;
     await mkdir(path.join(dir, 'nodes'), { recursive: true });
     await writeFile(path.join(dir, 'nodes', 'node002.nix'), nodeFile(''));
     await mkdir(path.join(dir, 'app_modules', 'web'), { recursive: true });
@@ -59,7 +61,7 @@ describe('deploy on sandbox hosts: a control node and two cluster nodes', { skip
     const first = await deploy();
     assert.equal(first.code, 0, first.stderr);
     const report = (r: { stdout: string }) => JSON.parse(r.stdout) as { hosts: { host: string; secrets: { sent: string[]; unchanged: string[]; removed: string[] } }[] };
-    assert.deepEqual(report(first).hosts.map((h) => [h.host, h.secrets.sent]), [['node002', ['api.token', 'db.password', 'db.url']], ['node003', []]]);
+    assert.deepEqual(report(first).hosts.map((h) => [h.host, h.secrets.sent]), [['node002', ['api.token', 'db.password', 'db.url', 'netrc']], ['node003', []]]);
 
     // The rendered node file on the node: every placeholder resolved, secrets by name only.
     const rendered = await readFile(upper('node002', 'etc', 'nixos', 'node002.nix'), 'utf8');
@@ -72,8 +74,11 @@ describe('deploy on sandbox hosts: a control node and two cluster nodes', { skip
     for (const [name, value] of Object.entries(secrets)) {
       const out = await sandbox.exec('node002', ['systemd-creds', 'decrypt', `--name=${name}`, `/root/secrets/${name}`, '-']);
       assert.equal(out.code, 0, out.stderr);
-      assert.equal(out.stdout, name === 'db.url' ? 'mysql://app@10.10.3.0:3306/app' : value);
+      const expected = name === 'db.url' ? 'mysql://app@10.10.3.0:3306/app' : name === 'netrc' ? 'machine node002.example login ci password hunter2' : value;
+      assert.equal(out.stdout, expected);
     }
+    const netrc = await sandbox.exec('node002', ['cat', '/run/keys/netrc']);
+    assert.equal(netrc.stdout, 'machine node002.example login ci password hunter2');
     for (const host of ['node001', 'node002', 'node003']) {
       for (const value of ['tok-9f2c1e', 'second line']) assert.deepEqual(await filesContaining(upper(host), Buffer.from(value)), [], `${value} in plaintext on ${host}`);
     }
@@ -93,6 +98,13 @@ describe('deploy on sandbox hosts: a control node and two cluster nodes', { skip
     await assert.rejects(stat(upper('node002', 'root', 'secrets', 'api.token')));
     await assert.rejects(stat(upper('node002', 'etc', 'nixos', 'app_modules', 'web', 'old.nix')));
     await stat(upper('node002', 'etc', 'nixos', 'app_modules', 'web', 'default.nix'));
+
+    // A referenced secret that is not stored stops the deploy before any node changes.
+    await writeFile(path.join(dir, 'nodes', 'node003.nix'), '{ ... }: { x = "[%%secrets/never.stored%%]"; }\n');
+    const unstored = await deploy();
+    assert.equal(unstored.code, 2, unstored.stderr);
+    assert.match(unstored.stderr, /node003: secret never\.stored is referenced but not stored; nothing was deployed/);
+    await assert.rejects(stat(upper('node003', 'etc', 'nixos', 'node003.nix')), 'node003 got no file');
 
     // An unknown placeholder stops the deploy before any node changes, naming file and line.
     await writeFile(path.join(dir, 'nodes', 'node003.nix'), '{ ... }: {\n  x = "[%%node009.ipv4%%]";\n}\n');

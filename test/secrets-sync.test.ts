@@ -42,8 +42,7 @@ const ENCRYPT = [
 const WRITE = [
   'set -eu',
   'umask 077',
-  'mkdir -p -- "$1"',
-  'chmod 0700 -- "$1"',
+  '[ -d "$1" ] || mkdir -p -m 0700 -- "$1"',
   'tmp="$1/.nix-infra-tmp.$2.$$"',
   `trap 'rm -f -- "$tmp"' EXIT`,
   `trap 'exit 129' HUP INT TERM`,
@@ -336,10 +335,12 @@ describe('syncSecrets against a local file system', () => {
     assert.deepEqual([back.sent, back.unchanged], [['a'], ['b']]);
   });
 
-  it('pre-build secrets: plaintext 0400 in /run/keys (0700) and a credential too; removes only its own keys', async (t) => {
+  it('pre-build secrets: plaintext 0400 in /run/keys (an existing folder keeps its mode) and a credential too; removes only its own keys', async (t) => {
     const node = await fakeNode(t);
     const key = await ManifestKey.derive(new SecretValue('SECRETS_PASS', 'pw'));
-    await mkdir(node.keysDir, { recursive: true });
+    // NixOS makes /run/keys 0750 root:keys for services in the keys group; it must stay so.
+    await mkdir(node.keysDir, { recursive: true, mode: 0o750 });
+    await chmod(node.keysDir, 0o750);
     await writeFile(path.join(node.keysDir, 'other-tool-key'), 'not ours');
     const values = { netrc: 'machine example.com login x password y\n', app: 'v' };
     const req = request(key, values, ['app'], ['netrc']);
@@ -348,7 +349,7 @@ describe('syncSecrets against a local file system', () => {
     assert.deepEqual(req.asked, ['credential:app', 'credential:netrc', 'pre-build:netrc']);
     assert.equal(await readFile(path.join(node.keysDir, 'netrc'), 'utf8'), `${values.netrc}#pre`);
     assert.equal(await node.mode(path.join(node.keysDir, 'netrc')), 0o400);
-    assert.equal(await node.mode(node.keysDir), 0o700);
+    assert.equal(await node.mode(node.keysDir), 0o750, 'the folder keeps the mode it had');
     assert.deepEqual(await node.credentials(), values);
 
     const again = await syncSecrets(node.host, request(key, values, ['app'], ['netrc']));

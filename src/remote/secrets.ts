@@ -89,13 +89,14 @@ export function encryptCommand(name: string, dir: string = SECRETS_DIR): RemoteC
 /**
  * Writes stdin to `<dir>/<file>` with `mode` through a temporary sibling (created owner-only by
  * the umask, so no other user can open it meanwhile) and a rename. Used for pre-build secrets
- * (plaintext, tmpfs) and for the manifests (hashes only). The directory is created 0700.
+ * (plaintext, tmpfs) and for the manifests (hashes only). A missing directory is created 0700;
+ * an existing one keeps its mode (each file is 0400/0600 and root's anyway).
  */
 const WRITE_SCRIPT = [
   'set -eu',
   'umask 077',
-  'mkdir -p -- "$1"',
-  'chmod 0700 -- "$1"',
+  // A folder that exists keeps its mode: NixOS gives /run/keys 0750 root:keys on purpose.
+  '[ -d "$1" ] || mkdir -p -m 0700 -- "$1"',
   'tmp="$1/.nix-infra-tmp.$2.$$"',
   `trap 'rm -f -- "$tmp"' EXIT`,
   `trap 'exit 129' HUP INT TERM`,

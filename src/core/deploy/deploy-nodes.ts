@@ -130,13 +130,36 @@ export async function deployNodes(deps: DeployDeps, params: DeployParams): Promi
     return undefined;
   });
   const failedPlans = planning.filter((o) => !o.ok);
-  if (failedPlans.length > 0) return planning.map((o) => ({ ...o, value: undefined })) as HostOutcome<DeployResult>[];
+  if (failedPlans.length > 0) {
+    // Nothing was deployed anywhere: a host whose own plan was fine is not "ok" either.
+    const failedNames = failedPlans.map((o) => o.host).join(', ');
+    return planning.map((o) => (o.ok ? { host: o.host, ok: false, error: `not deployed: planning failed on ${failedNames}`, durationMs: o.durationMs } : { ...o, value: undefined })) as HostOutcome<DeployResult>[];
+  }
 
   // With secrets referenced or stored, the manifest key comes from the store's password. With
   // neither, no hash is ever recorded (nothing is wanted), and the sync only removes leftovers
   // from the nodes, so a fixed key serves and no password is asked for.
   const anySecrets = params.parts !== 'system' && ([...plans.values()].some((p) => p.secrets.length > 0) || storeNames.length > 0);
   const key = await ManifestKey.derive(anySecrets ? await passwordOnce() : new SecretValue('no-secrets', 'no secrets referenced'));
+  // Every secret value of every node, read and substituted before the first write, so a missing
+  // secret or a bad placeholder in a value stops the deploy with no node changed.
+  const values = new Map<string, Map<string, SecretValue>>();
+  if (params.parts !== 'system') {
+    for (const target of params.targets) {
+      const plan = plans.get(target.name) as DeployPlan;
+      const placeholders = { mode: params.mode, nodes: params.nodes, localhost: { name: target.name, ipv4: target.address, overlayIp: params.nodes.get(target.name)?.overlayIp } };
+      const own = new Map<string, SecretValue>();
+      for (const secret of plan.secrets) {
+        if (!storeNames.includes(secret)) {
+          throw new UserError(`${target.name}: secret ${secret} is referenced but not stored; nothing was deployed`, { hints: [`store it with \`nix-infra secrets store --name ${secret}\``] });
+        }
+        // A pre-build secret is one value in both places, resolved with the full map (localhost.* too).
+        const kind = plan.preBuildSecrets.includes(secret) ? 'pre-build' : 'secret';
+        own.set(secret, substituteSecretValue(await deps.store.read(secret, await passwordOnce()), kind, placeholders));
+      }
+      values.set(target.name, own);
+    }
+  }
   const reuse: HostConnector = { ...deps.connector, connect: async (target) => opened.get(target.name) ?? deps.connector.connect(target) };
 
   return forEachHost({ ...deps, connector: reuse }, params.targets, params.concurrency, async (host) => {
@@ -153,14 +176,15 @@ export async function deployNodes(deps: DeployDeps, params: DeployParams): Promi
       if (params.rebuild) await rebuild(deps, host);
       return { files: plan.files.length, removedAppModuleFiles, secrets: { sent: [], unchanged: [], removed: [] }, rebuilt: params.rebuild };
     }
-    const values = { mode: params.mode, nodes: params.nodes, localhost: { name, ipv4: host.target.address, overlayIp: params.nodes.get(name)?.overlayIp } };
+    const own = values.get(name) ?? new Map<string, SecretValue>();
     const secrets: SecretsSyncResult = await syncSecrets(host, {
       secrets: plan.secrets,
       preBuild: plan.preBuildSecrets,
       key,
-      valueFor: async (secret, use) => {
-        if (!storeNames.includes(secret)) throw new HostStepFailed(`secret ${secret} is referenced but not stored`, [`store it with \`nix-infra secrets store --name ${secret}\``]);
-        return substituteSecretValue(await deps.store.read(secret, await passwordOnce()), use === 'pre-build' ? 'pre-build' : 'secret', values);
+      valueFor: async (secret) => {
+        const value = own.get(secret);
+        if (value === undefined) throw new HostStepFailed(`internal: secret ${secret} was not prepared`);
+        return value;
       },
     });
     step(`secrets: ${secrets.sent.length} sent, ${secrets.unchanged.length} unchanged, ${secrets.removed.length} removed`);
