@@ -149,7 +149,10 @@ describe('deploy on sandbox hosts: a control node and two cluster nodes', { skip
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /needs --nixos-version/);
 
-    const init = await runCli(['fleet', 'init-machine', '-d', dir, '--target', 'node002', '--nixos-version', '25.05', '--no-rebuild', '--batch'], { env });
+    const refused = await runCli(['fleet', 'init-machine', '-d', dir, '--target', 'node002', '--nixos-version', '25.05', '--no-rebuild', '--batch'], { env });
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /always rebuilds; --no-rebuild does not apply/);
+    const init = await runCli(['fleet', 'init-machine', '-d', dir, '--target', 'node002', '--nixos-version', '25.05', '--batch'], { env });
     assert.equal(init.code, 0, init.stderr);
     await stat(upper('node002', 'etc', 'nixos', 'flake.nix'));
     await stat(upper('node002', 'etc', 'nixos', 'cluster_node.nix'));

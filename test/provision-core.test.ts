@@ -271,6 +271,9 @@ describe('conversion builders', () => {
     assert.throws(() => installCommand({ nixosVersion: '25.05', source: base, staticNetwork: true, mutation: '../x' }), /--mutation must be a plain name/);
     assert.throws(() => checkInfectSource({ base: 'ftp://x', ref: 'a' }), /https, http or file URL/);
     assert.throws(() => checkInfectSource({ ...base, sha256: 'xyz' }), /64 lowercase hex/);
+    assert.throws(() => checkInfectSource({ base: 'http://mirror.example/infect', ref: DEFAULT_INFECT_REF }), /an http nixos-infect source needs --nixos-infect-sha256/);
+    assert.throws(() => checkInfectSource({ base: DEFAULT_INFECT_SOURCE, ref: 'master' }), /a tag or branch nixos-infect source needs --nixos-infect-sha256/);
+    assert.doesNotThrow(() => checkInfectSource({ base: DEFAULT_INFECT_SOURCE, ref: 'master', sha256: 'a'.repeat(64) }));
     assert.match(DEFAULT_INFECT_REF, /^[0-9a-f]{40}$/, 'the default is a commit, never a branch');
   });
 

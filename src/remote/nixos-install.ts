@@ -44,6 +44,14 @@ export function checkInfectSource(source: InfectSource): InfectSource {
   if (source.sha256 !== undefined && !SHA256.test(source.sha256)) {
     throw new UserError('--nixos-infect-sha256 must be 64 lowercase hex digits');
   }
+  // What runs as root on every new machine must be fixed: over plain http anyone on the path can
+  // swap it, and a tag or branch can move. A commit over https, or a local file, is fixed enough.
+  const fixed = url.protocol === 'file:' || (url.protocol === 'https:' && /^[0-9a-f]{40}$/.test(source.ref));
+  if (!fixed && source.sha256 === undefined) {
+    throw new UserError(`${url.protocol === 'http:' ? 'an http' : 'a tag or branch'} nixos-infect source needs --nixos-infect-sha256`, {
+      hints: ['pin a 40-hex commit over https, or give the script\'s SHA-256 (sha256sum nixos-infect)'],
+    });
+  }
   return { ...source, base: source.base.replace(/\/+$/, '') };
 }
 

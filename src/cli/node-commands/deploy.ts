@@ -51,6 +51,11 @@ nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as u
     const mode = ctor.mode;
     const nixosVersion = this.flags['nixos-version'];
     if (ctor.parts !== 'apps' && nixosVersion === undefined) throw new UserError(`${this.id ?? 'this command'} needs --nixos-version`, { hints: ['e.g. --nixos-version 25.05'] });
+    if (ctor.alwaysRebuild && this.flags.rebuild === false) {
+      throw new UserError(`${this.id ?? 'this command'} always rebuilds; --no-rebuild does not apply`, {
+        hints: ['to upload without rebuilding: fleet update --no-rebuild, then fleet deploy-apps --no-rebuild'],
+      });
+    }
     const session = this.openProject();
     const sshKeyName = this.sshKeyName(session);
     const run = await openNodeRun(session, nodeRunOptions(this.flags, { sshKeyName, json: this.jsonEnabled(), title: `deploy (${mode})` }));
