@@ -135,6 +135,13 @@ describe('Ssh2Connector against an in-process SSH server', () => {
     t.after(() => c3.closeAll());
     assert.equal((await (await c3.connect(target)).exec({ script: 'true' })).exitCode, 0, 'the new key is now the pinned one');
 
+    // A provisional connection to a host that kept its key changes nothing when "pinned".
+    const c4 = connector();
+    t.after(() => c4.closeAll());
+    const same = await c4.connect(target, { hostKey: 'provisional' });
+    await c4.pinPresentedKey(same);
+    assert.equal(await readFile(knownHostsFile, 'utf8'), pinnedB);
+
     await c3.forgetHostKey(target);
     assert.equal((await readFile(knownHostsFile, 'utf8')).trim(), '', 'forgetting drops the host line');
   });

@@ -83,9 +83,10 @@ export interface RemoteHost {
 export interface ConnectOptions {
   /**
    * `verify` (the default): the pinned key must match, a first contact is pinned after login.
-   * `provisional`: for the first login after a reinstall, when the host key legitimately changed
-   * (NixOS conversion). Any key is accepted for this connection and NOTHING is pinned; the caller
-   * checks the host (boot id, /etc/NIXOS) and then calls `pinPresentedKey`.
+   * `provisional`: for the first login after a reinstall, when the host key may legitimately have
+   * changed (NixOS conversion). The pinned key is accepted as usual; a different key is accepted
+   * for this connection only and NOT pinned: the caller checks the host (boot id, /etc/NIXOS) and
+   * then calls `pinPresentedKey`, which pins it (and does nothing when the key was the pinned one).
    */
   readonly hostKey?: 'verify' | 'provisional';
   /** Overrides the connector's connect timeout for this call (a rebooting host needs longer). */
@@ -95,7 +96,7 @@ export interface ConnectOptions {
 export interface HostConnector {
   /** Connects (with bounded retries) and verifies the host key before anything runs. */
   connect(target: HostTarget, options?: ConnectOptions): Promise<RemoteHost>;
-  /** Pins the key a provisional connection saw, replacing whatever was pinned for that host. */
+  /** Pins the key a provisional connection saw when it differed from the pinned one (replacing it). */
   pinPresentedKey(host: RemoteHost): Promise<void>;
   /** Forgets the pinned keys of a target: its address now belongs to a newly created server. */
   forgetHostKey(target: HostTarget): Promise<void>;

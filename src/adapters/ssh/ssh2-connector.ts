@@ -84,7 +84,8 @@ export class Ssh2Connector implements HostConnector {
 
   async pinPresentedKey(host: RemoteHost): Promise<void> {
     const key = this.provisionalKeys.get(host);
-    if (key === undefined) throw new Error(`internal: ${host.target.name} was not connected provisionally`);
+    // The host presented the key already pinned (nixos-infect kept it): nothing to change.
+    if (key === undefined) return;
     const pattern = hostPattern(host.target.address, host.target.port);
     try {
       await this.knownHosts.replace(pattern, key);
@@ -130,8 +131,8 @@ export class Ssh2Connector implements HostConnector {
 
   private async attempt(target: HostTarget, privateKey: Buffer, deadline: number, provisional: boolean): Promise<Ssh2Host> {
     const pattern = hostPattern(target.address, target.port);
-    // A provisional connection expects a new key, so it must not prefer the old key's type.
-    const pinned = provisional ? [] : await this.knownHosts.pinnedKeys(pattern);
+    // Prefer the pinned key's type even when provisional: a host that kept its key then shows it.
+    const pinned = await this.knownHosts.pinnedKeys(pattern);
     // Settle authentication before opening a socket: a throw after it would leave the socket
     // connected (and the process alive) until the server's login grace time runs out.
     const auth = this.auth(target, privateKey);
@@ -143,11 +144,22 @@ export class Ssh2Connector implements HostConnector {
 
     const verify = (blob: Buffer, done: (ok: boolean) => void): void => {
       const presented = hostKeyFromBlob(blob);
-      presentedKey = presented;
       if (provisional) {
-        done(true);
+        // Accepted either way; only a key that differs from the pinned one is remembered, to be
+        // pinned once the caller verified the host.
+        this.knownHosts.verdict(pattern, presented).then(
+          (verdict) => {
+            if (verdict.kind !== 'known') presentedKey = presented;
+            done(true);
+          },
+          () => {
+            presentedKey = presented;
+            done(true);
+          },
+        );
         return;
       }
+      presentedKey = presented;
       this.checkHostKey(target, pattern, presented).then(
         (outcome) => {
           if (outcome !== 'known') toPin = { key: presented, replace: outcome === 'accepted-change' };
