@@ -64,6 +64,15 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 300_000 }, () =
       { key: '/cluster/layout', outcome: 'unchanged' },
     ]);
 
+    // One member set up again (as after a failure): the member list stays the whole cluster.
+    const subset = await runCli(['init-ctrl', '-d', dir, '--target', 'node002', '--ctrl-nodes', nodes, '--nixos-version', '25.05', '--cluster-uuid', 'sandbox-cluster-1', '--batch'], { env });
+    assert.equal(subset.code, 0, subset.stderr);
+    const again002 = await readFile(path.join(upper, 'etc', 'nixos', 'control_node.nix'), 'utf8');
+    for (const host of sandbox.hosts.slice(0, 3)) assert.ok(again002.includes(`{ name = "${host.name}"; ip = "${host.ip}"; }`), host.name);
+    const outsider = await runCli(['init-ctrl', '-d', dir, '--target', 'node004', '--ctrl-nodes', nodes, '--nixos-version', '25.05', '--cluster-uuid', 'sandbox-cluster-1', '--batch'], { env });
+    assert.equal(outsider.code, 2);
+    assert.match(outsider.stderr, /node004: not among the control nodes \(node001, node002, node003\)/);
+
     // init-node: three cluster nodes join and are registered with upstream's JSON shape.
     const join = await runCli(
       ['init-node', '-d', dir, '--target', 'node004 node005 node006', '--nixos-version', '25.05', '--ctrl-nodes', nodes, '--service-group', 'backends services', '--batch'],

@@ -2,12 +2,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Flags } from '@oclif/core';
 import { ForgePki } from '../../adapters/forge-pki.js';
 import { NodeLocalFiles } from '../../adapters/node-local-files.js';
-import { BaseCommand } from '../../cli/base-command.js';
-import { openControlPlane } from '../../cli/control-plane-session.js';
+import { BaseCommand, type ProjectSession } from '../../cli/base-command.js';
+import { controlNodeNames, openControlPlane } from '../../cli/control-plane-session.js';
+import { envValue } from '../../config/env.js';
+import { resolveTargets } from '../../core/targets.js';
+import type { HostTarget } from '../../ports/remote-host.js';
 import { hostResults, type HostResultsJson } from '../../cli/node-commands/host-results.js';
 import { nodeRunOptions } from '../../cli/node-commands/run-options.js';
 import { connectionFlags, targetFlag } from '../../cli/node-flags.js';
-import { openNodeRun } from '../../cli/node-run.js';
+import { openNodeRun, type NodeRun } from '../../cli/node-run.js';
 import { initControlNodes, type ControlNodeResult } from '../../core/cluster/init-ctrl.js';
 import { seedControlPlane, waitForLeader } from '../../core/cluster/seed-control-plane.js';
 import { ExitCode } from '../../domain/errors.js';
@@ -37,6 +40,7 @@ the operator certificate, waits for a leader, and seeds flannel's network config
     'cluster-uuid': Flags.string({ summary: 'etcd cluster token; keep it for the life of the cluster.', required: true }),
     'overlay-network': Flags.string({ summary: "flannel's overlay network (each node gets a /24 of it).", default: '10.0.0.0/8' }),
     'health-timeout': Flags.integer({ summary: 'Seconds to wait for etcd to elect a leader after the rebuild.', default: 180, min: 5 }),
+    'ctrl-nodes': Flags.string({ summary: 'Every control node, when --target sets up only some (default: CTRL_NODES, else the targets).', multiple: true, multipleNonGreedy: true }),
     ...connectionFlags,
   };
 
@@ -44,9 +48,10 @@ the operator certificate, waits for a leader, and seeds flannel's network config
     const session = this.openProject();
     const sshKeyName = this.sshKeyName(session);
     const run = await openNodeRun(session, nodeRunOptions(this.flags, { sshKeyName, json: this.jsonEnabled(), title: 'init-ctrl' }));
+    const members = this.members(session, run);
     const outcomes = await initControlNodes(
       { ...run.deps, ctx: session.ctx, project: session.workspace, pki: new ForgePki(), local: new NodeLocalFiles(session.workingDir) },
-      { targets: run.targets, nixosVersion: this.flags['nixos-version'], clusterUuid: this.flags['cluster-uuid'], concurrency: run.concurrency },
+      { targets: run.targets, members, nixosVersion: this.flags['nixos-version'], clusterUuid: this.flags['cluster-uuid'], concurrency: run.concurrency },
     ).catch(async (err: unknown) => {
       await run.abort();
       throw err;
@@ -57,7 +62,8 @@ the operator certificate, waits for a leader, and seeds flannel's network config
       return hostResults(outcomes);
     }
     const cp = await openControlPlane(session, {
-      ctrlNodes: run.targets.map((t) => t.name),
+      // Health is the whole cluster's: ask every member, not only the ones set up now.
+      ctrlNodes: members.map((t) => t.name),
       sshKeyName,
       connectTimeoutSeconds: this.flags['connect-timeout'],
       acceptHostKey: this.flags['accept-host-key'] ?? [],
@@ -71,5 +77,14 @@ the operator certificate, waits for a leader, and seeds flannel's network config
     } finally {
       await cp.close();
     }
+  }
+
+  /** The whole member list: --ctrl-nodes or CTRL_NODES when given, else the targets. */
+  private members(session: ProjectSession, run: NodeRun): HostTarget[] {
+    const values = this.flags['ctrl-nodes'];
+    const given = (values !== undefined && values.length > 0) || envValue(session.ctx.env, 'CTRL_NODES') !== undefined;
+    if (!given) return [...run.targets];
+    const sshKeyName = this.sshKeyName(session);
+    return resolveTargets(run.servers, controlNodeNames(session, values), sshKeyName === undefined ? undefined : session.workspace.resolve(`ssh/${sshKeyName}`));
   }
 }

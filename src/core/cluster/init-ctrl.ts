@@ -11,6 +11,12 @@ export interface InitCtrlDeps extends FanoutDeps, NodeSetupDeps {}
 
 export interface InitCtrlParams {
   readonly targets: readonly HostTarget[];
+  /**
+   * Every member of the etcd cluster (the targets when not given). Setting up a subset (a member
+   * that failed the first time) must still write the whole member list, or it bootstraps a new
+   * cluster of its own.
+   */
+  readonly members?: readonly HostTarget[];
   readonly nixosVersion: string;
   readonly clusterUuid: string;
   readonly concurrency: number;
@@ -35,7 +41,14 @@ export async function initControlNodes(deps: InitCtrlDeps, params: InitCtrlParam
   const uuid = checkClusterUuid(params.clusterUuid);
   const nixosVersion = checkNixosVersion(params.nixosVersion);
   if (params.targets.length === 0) throw new UserError('no control nodes given');
-  const members = etcdClusterText(params.targets.map((t) => ({ name: t.name, address: t.address })));
+  const all = params.members ?? params.targets;
+  const outside = params.targets.filter((t) => !all.some((m) => m.name === t.name));
+  if (outside.length > 0) {
+    throw new UserError(`${outside.map((t) => t.name).join(', ')}: not among the control nodes (${all.map((m) => m.name).join(', ')})`, {
+      hints: ['list every control node with --ctrl-nodes (or CTRL_NODES); --target picks the ones to set up'],
+    });
+  }
+  const members = etcdClusterText(all.map((t) => ({ name: t.name, address: t.address })));
 
   // Every certificate first, the operator's included, so the CA password is asked once and a
   // wrong one changes nothing on any node.
