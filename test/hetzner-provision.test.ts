@@ -244,6 +244,8 @@ test('destroy deletes only servers labelled as this project\'s and waits for the
   await hetzner.ensureServers(request(['web1', 'web2']));
   await seedServer(api, 'stray');
   await seedServer(api, 'theirs', { 'managed-by': 'nix-infra', 'nix-infra/project': 'other' });
+  // Ownership as cluster destroy asks before unregistering: only our own, existing servers.
+  assert.deepEqual((await hetzner.ownedServers(['web1', 'stray', 'theirs', 'ghost', 'web2'], LABELS)).sort(), ['web1', 'web2']);
   const before = api.counters.total;
 
   const outcomes = await hetzner.destroyServers(['web1', 'stray', 'theirs', 'ghost', 'web2'], LABELS, onEvent);

@@ -95,6 +95,8 @@ export type ProviderEvent =
 export interface ServerFactory {
   ensureServers(request: EnsureServersRequest, onEvent?: (event: ProviderEvent) => void): Promise<EnsureOutcome[]>;
   destroyServers(names: readonly string[], labels: OwnershipLabels, onEvent?: (event: ProviderEvent) => void): Promise<DestroyOutcome[]>;
+  /** The names, among `names`, of servers that exist and carry this project's labels. */
+  ownedServers(names: readonly string[], labels: OwnershipLabels): Promise<string[]>;
 }
 
 /** A provider that keeps SSH public keys for new servers (Hetzner Cloud's ssh_keys). */

@@ -40,7 +40,12 @@ export async function destroyNodes(
   // Labels are resolved only here: a servers.yaml project needs no key to be told the above.
   const labels = await params.labels();
   if (!(await deps.prompter.confirm(`Delete ${names.join(', ')} in ${provider.name}? This cannot be undone.`))) return { kind: 'cancelled' };
-  await params.beforeDelete?.(names);
+  // Only this project's servers leave the cluster: a same-named server of someone else's is
+  // refused below and must not lose its registration or its flannel on the way.
+  if (params.beforeDelete !== undefined) {
+    const owned = await provider.ownedServers?.(names, labels);
+    if (owned !== undefined && owned.length > 0) await params.beforeDelete(owned);
+  }
   const outcomes = await provider.destroyServers(names, labels, (event) =>
     deps.reporter.emit({ kind: 'step', message: event.kind === 'step' ? event.message : `waiting for ${event.what}`, ...(event.server === undefined ? {} : { host: event.server }) }),
   );

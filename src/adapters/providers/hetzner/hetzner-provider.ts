@@ -14,6 +14,7 @@ import type {
   ServerProvider,
 } from '../../../ports/provider.js';
 import { field, HetznerClient, type HetznerClientOptions } from './client.js';
+import { notOurs } from './labels.js';
 import { toServerInfo } from './server-info.js';
 import { destroyServers, ensureServers, type BatchSettings } from './servers.js';
 import { addSshKey, removeSshKey } from './ssh-keys.js';
@@ -93,6 +94,12 @@ export class HetznerProvider implements ServerProvider, ServerFactory, CloudKeyR
 
   destroyServers(names: readonly string[], labels: OwnershipLabels, onEvent: (event: ProviderEvent) => void = () => {}): Promise<DestroyOutcome[]> {
     return destroyServers(this.client, names, labels, this.batch, onEvent);
+  }
+
+  async ownedServers(names: readonly string[], labels: OwnershipLabels): Promise<string[]> {
+    const wanted = new Set(names);
+    const raw = await this.client.listAll('listing servers', '/servers', 'servers');
+    return raw.filter((server) => wanted.has(field(server, 'name') as string) && notOurs(server, labels.project) === undefined).map((server) => field(server, 'name') as string);
   }
 
   addSshKey(name: string, publicKey: string): Promise<{ key: CloudSshKey; added: boolean }> {
