@@ -89,6 +89,12 @@ describe('deploy on sandbox hosts: a control node and two cluster nodes', { skip
     const rotated = await deploy();
     assert.deepEqual(report(rotated).hosts[0]?.secrets.sent, ['api.token']);
 
+    // init-node again on a node whose file references secrets: it deploys the apps like deploy.
+    const rejoin = await runCli(['init-node', '-d', dir, '--target', 'node002', '--nixos-version', '25.05', '--service-group', 'services', '--batch'], { env });
+    assert.equal(rejoin.code, 0, rejoin.stderr);
+    assert.match(rejoin.stderr, /node002: secrets: 0 sent, 4 unchanged, 0 removed/);
+    assert.match(rejoin.stdout, /\/cluster\/nodes\/node002: unchanged/);
+
     // A reference removed: its credential goes; a file removed from app_modules goes too.
     await writeFile(path.join(dir, 'nodes', 'node002.nix'), nodeFile('').replace(' [%%secrets/api.token%%]', ''));
     await rm(path.join(dir, 'app_modules', 'web', 'old.nix'));

@@ -2,17 +2,22 @@ import path from 'node:path';
 import { Flags } from '@oclif/core';
 import { ForgePki } from '../adapters/forge-pki.js';
 import { NodeLocalFiles } from '../adapters/node-local-files.js';
-import { setUpClusterNodes, type ClusterNodeResult } from '../core/cluster/init-node.js';
+import { restartConfd, setUpClusterNodes, type ClusterNodeResult } from '../core/cluster/init-node.js';
+import { deployNodes } from '../core/deploy/deploy-nodes.js';
+import { FsSecretStore } from '../adapters/secret-store/fs-secret-store.js';
+import { ExitCode } from '../domain/errors.js';
+import { summarise } from '../ui/host-summary.js';
+import { printNote, printResult } from '../ui/output.js';
+import { clusterNodeMap } from './cluster-node-map.js';
 import { nodeRecord, registerNode } from '../core/control-plane/membership.js';
 import { parseTargetList, resolveTargets } from '../core/targets.js';
 import { checkSshKeyName } from '../domain/names.js';
-import { printResult } from '../ui/output.js';
 import { BaseCommand } from './base-command.js';
 import { controlNodeNames, openControlPlane } from './control-plane-session.js';
 import { hostResults, type HostResultsJson } from './node-commands/host-results.js';
 import { nodeRunOptions } from './node-commands/run-options.js';
 import { connectionFlags, targetFlag } from './node-flags.js';
-import { openNodeRun } from './node-run.js';
+import { createConnector, openNodeRun } from './node-run.js';
 
 /** `cluster init-node` and `cluster update-node`: the same upload, different extras. */
 export abstract class ClusterNodeCommand extends BaseCommand<typeof ClusterNodeCommand> {
@@ -45,21 +50,44 @@ export abstract class ClusterNodeCommand extends BaseCommand<typeof ClusterNodeC
       {
         targets: run.targets,
         ctrlNodes,
-        servers: run.servers,
         nixosVersion: this.flags['nixos-version'],
         nodeModule: this.flags['node-module'],
         concurrency: run.concurrency,
         withCertificates: initialise,
-        rebuild: initialise || this.flags.rebuild,
+        // init-node rebuilds once, after the apps deploy below.
+        rebuild: !initialise && this.flags.rebuild,
       },
     ).catch(async (err: unknown) => {
       await run.abort();
       throw err;
     });
-    const exit = await run.finish(outcomes);
+    let exit = await run.finish(outcomes);
     process.exitCode = exit;
-    const ready = run.targets.filter((t) => outcomes.some((o) => o.host === t.name && o.ok));
+    let ready = run.targets.filter((t) => outcomes.some((o) => o.host === t.name && o.ok));
     if (!initialise || ready.length === 0) return hostResults(outcomes);
+
+    // The apps deploy (node file, app_modules, secrets), the rebuild, and confd rendered afresh.
+    const connection = { ctrlNodes: ctrlNames, sshKeyName, connectTimeoutSeconds: this.flags['connect-timeout'], acceptHostKey: this.flags['accept-host-key'] ?? [] };
+    const { nodes, etcdCluster } = await clusterNodeMap(session, run.servers, connection);
+    const connector = createConnector(session, { concurrency: this.flags.concurrency, ...connection });
+    const deps = { connector, reporter: session.reporter, now: session.ctx.now };
+    try {
+      const deployed = await deployNodes(
+        { ...deps, ctx: session.ctx, project: session.workspace, local: new NodeLocalFiles(session.workingDir), store: new FsSecretStore(path.join(session.workingDir, 'secrets')) },
+        { mode: 'cluster', targets: ready, nodes, nixosVersion: this.flags['nixos-version'], nodeModule: this.flags['node-module'], etcdCluster, parts: 'apps', rebuild: true, concurrency: this.flags.concurrency },
+      );
+      ready = ready.filter((t) => deployed.some((o) => o.host === t.name && o.ok));
+      const confd = await restartConfd(deps, ready, this.flags.concurrency);
+      ready = ready.filter((t) => confd.some((o) => o.host === t.name && o.ok));
+      // One line per host: its deploy's outcome, or its confd restart's when that failed.
+      const all = deployed.map((o) => confd.find((c) => c.host === o.host && !c.ok) ?? o);
+      printNote(summarise(all));
+      if (!all.every((o) => o.ok)) exit = ExitCode.failed;
+      process.exitCode = exit;
+    } finally {
+      await connector.closeAll();
+    }
+    if (ready.length === 0) return hostResults(outcomes);
 
     const cp = await openControlPlane(session, {
       ctrlNodes: ctrlNames,

@@ -3,14 +3,12 @@ import { Flags } from '@oclif/core';
 import { FsSecretStore } from '../../adapters/secret-store/fs-secret-store.js';
 import { NodeLocalFiles } from '../../adapters/node-local-files.js';
 import { NodeWorkspace } from '../../adapters/node-workspace.js';
-import { etcdClusterText } from '../../core/cluster/etcd-members.js';
-import { lookupOverlayAddresses } from '../../core/control-plane/overlay.js';
 import { deployNodes, type DeployResult } from '../../core/deploy/deploy-nodes.js';
 import type { NodeAddresses } from '../../core/deploy/placeholders.js';
-import { resolveTargets } from '../../core/targets.js';
 import { UserError } from '../../domain/errors.js';
 import { BaseCommand } from '../base-command.js';
-import { controlNodeNames, openControlPlane } from '../control-plane-session.js';
+import { clusterNodeMap } from '../cluster-node-map.js';
+import { controlNodeNames } from '../control-plane-session.js';
 import { connectionFlags, targetFlag } from '../node-flags.js';
 import { openNodeRun } from '../node-run.js';
 import { hostResults, type HostResultsJson } from './host-results.js';
@@ -60,25 +58,15 @@ nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as u
     const sshKeyName = this.sshKeyName(session);
     const run = await openNodeRun(session, nodeRunOptions(this.flags, { sshKeyName, json: this.jsonEnabled(), title: `deploy (${mode})` }));
     try {
-      const nodes = new Map<string, NodeAddresses>(run.servers.map((s) => [s.name, { ipv4: s.address }]));
+      let nodes = new Map<string, NodeAddresses>(run.servers.map((s) => [s.name, { ipv4: s.address }]));
       let etcdCluster: string | undefined;
       if (mode === 'cluster') {
-        const ctrlNames = controlNodeNames(session, this.flags['ctrl-nodes']);
-        const defaultKey = sshKeyName === undefined ? undefined : session.workspace.resolve(`ssh/${sshKeyName}`);
-        etcdCluster = etcdClusterText(resolveTargets(run.servers, ctrlNames, defaultKey).map((t) => ({ name: t.name, address: t.address })));
-        const cp = await openControlPlane(session, {
-          ctrlNodes: ctrlNames,
+        ({ nodes, etcdCluster } = await clusterNodeMap(session, run.servers, {
+          ctrlNodes: controlNodeNames(session, this.flags['ctrl-nodes']),
           sshKeyName,
           connectTimeoutSeconds: this.flags['connect-timeout'],
           acceptHostKey: this.flags['accept-host-key'] ?? [],
-        });
-        try {
-          const lookup = await lookupOverlayAddresses(cp.cp, run.servers.flatMap((s) => (s.address === undefined ? [] : [{ name: s.name, ipv4: s.address }])));
-          for (const skipped of lookup.skipped) session.reporter.emit({ kind: 'warning', message: `flannel lease ${skipped.key} skipped: ${skipped.reason}` });
-          for (const [node, address] of lookup.addresses) nodes.set(node, { ...nodes.get(node), overlayIp: address.overlayIp });
-        } finally {
-          await cp.close();
-        }
+        }));
       }
       const testDir = this.flags['test-dir'];
       const outcomes = await deployNodes(

@@ -6,9 +6,10 @@ export default class ClusterInitNode extends ClusterNodeCommand {
   static override summary = 'Join nodes to the cluster: certificates, configuration, rebuild, confd, registration in etcd.';
   static override description = `Issues each node's client certificate and uploads it to /root/certs (0700/0400), uploads
 configuration.nix, flake.nix, the --node-module as cluster_node.nix (etcdCluster = the control
-nodes), modules/ and nodes/<node>.nix, rebuilds, restarts confd, and registers
-/cluster/nodes/<node> = {"name","ipv4","services"} in etcd (services = --service-group words),
-through SSH tunnels to the control nodes. Only nodes that were set up are registered.`;
+nodes) and modules/, deploys the apps as deploy does (nodes/<node>.nix, app_modules/, secrets as
+systemd credentials), rebuilds, restarts confd, and registers /cluster/nodes/<node> =
+{"name","ipv4","services"} in etcd (services = --service-group words) through SSH tunnels to the
+control nodes. Only nodes that got this far are registered.`;
   static override examples = [
     '<%= config.bin %> <%= command.id %> --target "worker001 worker002" --nixos-version 25.05 --ctrl-nodes "etcd001 etcd002 etcd003" --service-group "backends services" --batch',
     '<%= config.bin %> init-node --target ingress001 --node-module node_types/ingress_node.nix --nixos-version 25.05 --service-group frontends',
