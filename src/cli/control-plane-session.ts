@@ -4,7 +4,8 @@ import { openTunnels } from '../adapters/etcd/tunnels.js';
 import { ForgePki } from '../adapters/forge-pki.js';
 import { envValue } from '../config/env.js';
 import { readOperatorCredentials } from '../core/pki/operator-cert.js';
-import { parseTargetList } from '../core/targets.js';
+import { parseTargetList, resolveTargets } from '../core/targets.js';
+import type { ServerInfo } from '../ports/provider.js';
 import { OperationFailed, UserError } from '../domain/errors.js';
 import type { ControlPlane } from '../ports/control-plane.js';
 import type { HostConnector, HostTarget, RemoteHost } from '../ports/remote-host.js';
@@ -112,4 +113,19 @@ export async function overlayIpOf(
   } finally {
     await cp.close();
   }
+}
+
+/**
+ * The whole etcd member list for init-ctrl / update-ctrl: --ctrl-nodes or CTRL_NODES when given,
+ * else the targets themselves (upstream's form: every control node is a target).
+ */
+export function controlPlaneMembers(
+  session: ProjectSession,
+  run: { readonly servers: readonly ServerInfo[]; readonly targets: readonly HostTarget[] },
+  values: readonly string[] | undefined,
+  sshKeyName: string | undefined,
+): HostTarget[] {
+  const given = (values !== undefined && values.length > 0) || envValue(session.ctx.env, 'CTRL_NODES') !== undefined;
+  if (!given) return [...run.targets];
+  return resolveTargets(run.servers, controlNodeNames(session, values), sshKeyName === undefined ? undefined : session.workspace.resolve(`ssh/${sshKeyName}`));
 }

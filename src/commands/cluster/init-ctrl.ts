@@ -2,15 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Flags } from '@oclif/core';
 import { ForgePki } from '../../adapters/forge-pki.js';
 import { NodeLocalFiles } from '../../adapters/node-local-files.js';
-import { BaseCommand, type ProjectSession } from '../../cli/base-command.js';
-import { controlNodeNames, openControlPlane } from '../../cli/control-plane-session.js';
-import { envValue } from '../../config/env.js';
-import { resolveTargets } from '../../core/targets.js';
-import type { HostTarget } from '../../ports/remote-host.js';
+import { BaseCommand } from '../../cli/base-command.js';
+import { controlPlaneMembers, openControlPlane } from '../../cli/control-plane-session.js';
 import { hostResults, type HostResultsJson } from '../../cli/node-commands/host-results.js';
 import { nodeRunOptions } from '../../cli/node-commands/run-options.js';
 import { connectionFlags, targetFlag } from '../../cli/node-flags.js';
-import { openNodeRun, type NodeRun } from '../../cli/node-run.js';
+import { openNodeRun } from '../../cli/node-run.js';
 import { initControlNodes, type ControlNodeResult } from '../../core/cluster/init-ctrl.js';
 import { seedControlPlane, waitForLeader } from '../../core/cluster/seed-control-plane.js';
 import { ExitCode } from '../../domain/errors.js';
@@ -48,7 +45,7 @@ the operator certificate, waits for a leader, and seeds flannel's network config
     const session = this.openProject();
     const sshKeyName = this.sshKeyName(session);
     const run = await openNodeRun(session, nodeRunOptions(this.flags, { sshKeyName, json: this.jsonEnabled(), title: 'init-ctrl' }));
-    const members = this.members(session, run);
+    const members = controlPlaneMembers(session, run, this.flags['ctrl-nodes'], this.sshKeyName(session));
     const outcomes = await initControlNodes(
       { ...run.deps, ctx: session.ctx, project: session.workspace, pki: new ForgePki(), local: new NodeLocalFiles(session.workingDir) },
       { targets: run.targets, members, nixosVersion: this.flags['nixos-version'], clusterUuid: this.flags['cluster-uuid'], concurrency: run.concurrency },
@@ -77,14 +74,5 @@ the operator certificate, waits for a leader, and seeds flannel's network config
     } finally {
       await cp.close();
     }
-  }
-
-  /** The whole member list: --ctrl-nodes or CTRL_NODES when given, else the targets. */
-  private members(session: ProjectSession, run: NodeRun): HostTarget[] {
-    const values = this.flags['ctrl-nodes'];
-    const given = (values !== undefined && values.length > 0) || envValue(session.ctx.env, 'CTRL_NODES') !== undefined;
-    if (!given) return [...run.targets];
-    const sshKeyName = this.sshKeyName(session);
-    return resolveTargets(run.servers, controlNodeNames(session, values), sshKeyName === undefined ? undefined : session.workspace.resolve(`ssh/${sshKeyName}`));
   }
 }

@@ -1,15 +1,12 @@
 import { Flags } from '@oclif/core';
 import { ForgePki } from '../../adapters/forge-pki.js';
 import { NodeLocalFiles } from '../../adapters/node-local-files.js';
-import { BaseCommand, type ProjectSession } from '../../cli/base-command.js';
-import { controlNodeNames } from '../../cli/control-plane-session.js';
-import { envValue } from '../../config/env.js';
-import { resolveTargets } from '../../core/targets.js';
-import type { HostTarget } from '../../ports/remote-host.js';
+import { BaseCommand } from '../../cli/base-command.js';
+import { controlPlaneMembers } from '../../cli/control-plane-session.js';
 import { hostResults, type HostResultsJson } from '../../cli/node-commands/host-results.js';
 import { nodeRunOptions } from '../../cli/node-commands/run-options.js';
 import { connectionFlags, targetFlag } from '../../cli/node-flags.js';
-import { openNodeRun, type NodeRun } from '../../cli/node-run.js';
+import { openNodeRun } from '../../cli/node-run.js';
 import { initControlNodes, type ControlNodeResult } from '../../core/cluster/init-ctrl.js';
 
 export default class ClusterUpdateCtrl extends BaseCommand<typeof ClusterUpdateCtrl> {
@@ -34,7 +31,7 @@ certificates or seeding. Keep --cluster-uuid as it was: it is the etcd cluster t
       { ...run.deps, ctx: session.ctx, project: session.workspace, pki: new ForgePki(), local: new NodeLocalFiles(session.workingDir) },
       {
         targets: run.targets,
-        members: this.members(session, run),
+        members: controlPlaneMembers(session, run, this.flags['ctrl-nodes'], this.sshKeyName(session)),
         nixosVersion: this.flags['nixos-version'],
         clusterUuid: this.flags['cluster-uuid'],
         concurrency: run.concurrency,
@@ -47,14 +44,5 @@ certificates or seeding. Keep --cluster-uuid as it was: it is the etcd cluster t
     });
     process.exitCode = await run.finish(outcomes);
     return hostResults(outcomes);
-  }
-
-  /** The whole member list: --ctrl-nodes or CTRL_NODES when given, else the targets. */
-  private members(session: ProjectSession, run: NodeRun): HostTarget[] {
-    const values = this.flags['ctrl-nodes'];
-    const given = (values !== undefined && values.length > 0) || envValue(session.ctx.env, 'CTRL_NODES') !== undefined;
-    if (!given) return [...run.targets];
-    const sshKeyName = this.sshKeyName(session);
-    return resolveTargets(run.servers, controlNodeNames(session, values), sshKeyName === undefined ? undefined : session.workspace.resolve(`ssh/${sshKeyName}`));
   }
 }
