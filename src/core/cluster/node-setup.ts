@@ -3,12 +3,12 @@ import type { PkiEngine } from '../../ports/pki.js';
 import type { Reporter } from '../../ports/reporter.js';
 import type { RemoteHost } from '../../ports/remote-host.js';
 import type { Workspace } from '../../ports/workspace.js';
-import { nixSystemFor } from '../../remote/host-facts.js';
 import { REBUILD } from '../../remote/nixos-install.js';
 import type { CoreContext } from '../context.js';
 import { prepareLeafCertificates, type LeafSpec } from '../pki/leaf-certs.js';
 import { nodeCertificateBundle } from '../pki/node-certs.js';
 import { HostStepFailed } from '../remote/fanout.js';
+import { nixSystemOf, publicKeyOf } from '../remote/node-identity.js';
 import { lineEmitter, outputTail } from '../remote/output-lines.js';
 import { renderSystemFiles, type NodeFile, type SystemFileParams } from './system-files.js';
 
@@ -44,14 +44,6 @@ export async function uploadCertificates(deps: NodeSetupDeps, host: RemoteHost, 
   return bundle.files.map((f) => f.name);
 }
 
-async function nixSystemOf(host: RemoteHost): Promise<string> {
-  const result = await host.exec({ argv: ['uname', '-m'] });
-  const arch = result.stdout.toString('utf8').trim();
-  const system = nixSystemFor(arch);
-  if (result.exitCode !== 0 || system === undefined) throw new HostStepFailed(`unsupported or unknown architecture ${JSON.stringify(arch)}`);
-  return system;
-}
-
 /** Renders and uploads /etc/nixos for this node (see renderSystemFiles); returns what was written. */
 export async function uploadSystemFiles(
   deps: NodeSetupDeps,
@@ -59,7 +51,7 @@ export async function uploadSystemFiles(
   params: Omit<SystemFileParams, 'nodeName' | 'sshPublicKey' | 'hwArch'>,
   extra: readonly NodeFile[] = [],
 ): Promise<NodeFile[]> {
-  const publicKey = (await deps.local.read(`${host.target.keyPath}.pub`)).toString('utf8').trim();
+  const publicKey = await publicKeyOf(deps.local, host.target);
   const files = [
     ...(await renderSystemFiles(deps.project, { ...params, nodeName: host.target.name, sshPublicKey: publicKey, hwArch: await nixSystemOf(host) })),
     ...extra,

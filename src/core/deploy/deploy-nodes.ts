@@ -4,11 +4,11 @@ import type { LocalFiles } from '../../ports/local-files.js';
 import type { HostConnector, HostTarget, RemoteHost } from '../../ports/remote-host.js';
 import type { SecretStore } from '../../ports/secret-store.js';
 import type { Workspace } from '../../ports/workspace.js';
-import { nixSystemFor } from '../../remote/host-facts.js';
 import type { CoreContext } from '../context.js';
 import { obtainPassword } from '../credentials.js';
 import { rebuild } from '../cluster/node-setup.js';
 import { forEachHost, HostStepFailed, type FanoutDeps, type HostOutcome } from '../remote/fanout.js';
+import { nixSystemOf, publicKeyOf } from '../remote/node-identity.js';
 import { secretsPassword } from '../secrets/secrets-password.js';
 import { substituteSecretValue, type DeployMode, type NodeMap } from './placeholders.js';
 import { APP_MODULES_ROOT, buildDeployPlan, staleAppModuleFiles, type DeployPlan } from './plan.js';
@@ -54,10 +54,8 @@ export interface DeployResult {
 const TRUSTED_KEYS_PREFIX = 'nix-store.trusted-public-keys';
 
 async function planFor(deps: DeployDeps, host: RemoteHost, params: DeployParams, trustedPublicKeys: readonly string[]): Promise<DeployPlan> {
-  const arch = (await host.exec({ argv: ['uname', '-m'] })).stdout.toString('utf8').trim();
-  const hwArch = nixSystemFor(arch);
-  if (hwArch === undefined) throw new HostStepFailed(`unsupported architecture ${JSON.stringify(arch)}`);
-  const sshPublicKey = (await deps.local.read(`${host.target.keyPath}.pub`)).toString('utf8').trim();
+  const hwArch = await nixSystemOf(host);
+  const sshPublicKey = await publicKeyOf(deps.local, host.target);
   let nixosVersion = params.nixosVersion;
   if (nixosVersion === undefined) {
     const running = (await host.exec({ argv: ['nixos-version'] })).stdout.toString('utf8');

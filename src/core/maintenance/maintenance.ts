@@ -5,8 +5,8 @@ import type { Workspace } from '../../ports/workspace.js';
 import type { LocalFiles } from '../../ports/local-files.js';
 import { substitutePlaceholders } from '../placeholders.js';
 import { forEachHost, HostStepFailed, type FanoutDeps, type HostOutcome } from '../remote/fanout.js';
+import { nixSystemOf, publicKeyOf } from '../remote/node-identity.js';
 import { lineEmitter, outputTail } from '../remote/output-lines.js';
-import { nixSystemFor } from '../../remote/host-facts.js';
 import { UserError } from '../../domain/errors.js';
 
 /** Runs one step on the host, streams its output, and fails the host on a non-zero exit. */
@@ -76,10 +76,8 @@ export function upgradeNixos(
 
 /** configuration.nix and flake.nix with the new release; the other files are deploy's business. */
 async function uploadVersionedFiles(deps: { project: Workspace; local: LocalFiles }, host: RemoteHost, version: string): Promise<void> {
-  const arch = (await host.exec({ argv: ['uname', '-m'] })).stdout.toString('utf8').trim();
-  const hwArch = nixSystemFor(arch);
-  if (hwArch === undefined) throw new HostStepFailed(`unsupported architecture ${JSON.stringify(arch)}`);
-  const sshKey = (await deps.local.read(`${host.target.keyPath}.pub`)).toString('utf8').trim();
+  const hwArch = await nixSystemOf(host);
+  const sshKey = await publicKeyOf(deps.local, host.target);
   const values = new Map([
     ['nodeName', host.target.name],
     ['nixVersion', version],

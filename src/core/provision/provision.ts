@@ -7,6 +7,7 @@ import type { Workspace } from '../../ports/workspace.js';
 import { checkInfectSource, checkMutationName, checkNixosVersion, type InfectSource } from '../../remote/nixos-install.js';
 import { substitutePlaceholders } from '../placeholders.js';
 import type { HostOutcome } from '../remote/fanout.js';
+import { publicKeyOf } from '../remote/node-identity.js';
 import { resolveTargets } from '../targets.js';
 import type { ConversionDeps, ConversionResult } from './convert-host.js';
 import { convertNodes } from './convert-nodes.js';
@@ -142,15 +143,7 @@ function flagName(key: 'machineType' | 'location' | 'placementGroup'): string {
 
 /** configuration.nix for one node: nodeName, nixVersion and sshKey (the node's public key). */
 async function renderConfiguration(deps: ProvisionDeps, template: string, target: HostTarget, nixosVersion: string): Promise<string> {
-  const publicKeyPath = `${target.keyPath}.pub`;
-  let publicKey: string;
-  try {
-    publicKey = (await deps.local.read(publicKeyPath)).toString('utf8').trim();
-  } catch {
-    throw new UserError(`${target.name}: cannot read ${publicKeyPath}, the public key configuration.nix authorizes`, {
-      hints: ['every private key under ssh/ needs its .pub next to it (nix-infra ssh-key create writes both)'],
-    });
-  }
+  const publicKey = await publicKeyOf(deps.local, target);
   const values = new Map([
     ['nodeName', target.name],
     ['nixVersion', nixosVersion],
