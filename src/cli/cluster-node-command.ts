@@ -13,7 +13,7 @@ import { nodeRecord, registerNode } from '../core/control-plane/membership.js';
 import { parseTargetList, resolveTargets } from '../core/targets.js';
 import { checkSshKeyName } from '../domain/names.js';
 import { BaseCommand } from './base-command.js';
-import { controlNodeNames, openControlPlane } from './control-plane-session.js';
+import { controlNodeNames, ctrlNodesOption, openControlPlane } from './control-plane-session.js';
 import { hostResults, type HostResultsJson } from './node-commands/host-results.js';
 import { nodeRunOptions } from './node-commands/run-options.js';
 import { connectionFlags, targetFlag } from './node-flags.js';
@@ -30,7 +30,7 @@ export abstract class ClusterNodeCommand extends BaseCommand<typeof ClusterNodeC
     target: targetFlag,
     'node-module': Flags.string({ summary: 'Node type uploaded as cluster_node.nix.', default: 'node_types/cluster_node.nix' }),
     'nixos-version': Flags.string({ summary: 'NixOS release of the nodes, e.g. 25.05.', required: true }),
-    'ctrl-nodes': Flags.string({ summary: 'Control nodes (default: CTRL_NODES).', multiple: true, multipleNonGreedy: true }),
+    'ctrl-nodes': ctrlNodesOption('Control nodes (default: CTRL_NODES).'),
     'service-group': Flags.string({ summary: 'Service groups the nodes consume: "backends services" (init-node).', default: '' }),
     rebuild: Flags.boolean({ summary: 'Rebuild after uploading (update-node; init-node always rebuilds).', default: false }),
     ...connectionFlags,

@@ -22,6 +22,11 @@ export const ctrlNodesFlag = Flags.string({
   multipleNonGreedy: true,
 });
 
+/** `--ctrl-nodes` on commands whose --target names other nodes; `summary` says what they are for. */
+export function ctrlNodesOption(summary: string) {
+  return Flags.string({ summary, multiple: true, multipleNonGreedy: true });
+}
+
 export function controlNodeNames(session: ProjectSession, values: readonly string[] | undefined): string[] {
   const names = parseTargetList(values ?? []);
   if (names.length > 0) return names;

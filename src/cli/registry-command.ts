@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import type { RemoteHost } from '../ports/remote-host.js';
 import { BaseCommand, type ProjectSession } from './base-command.js';
-import { controlNodeNames, overlayIpOf } from './control-plane-session.js';
+import { controlNodeNames, ctrlNodesOption, overlayIpOf } from './control-plane-session.js';
 import { connectionFlags } from './node-flags.js';
 import { withSingleNode } from './node-run.js';
 import { singleNodeOptions } from './node-commands/run-options.js';
@@ -12,7 +12,7 @@ export abstract class RegistryCommand extends BaseCommand<typeof RegistryCommand
     ...BaseCommand.baseFlags,
     target: Flags.string({ summary: 'The registry node.', required: true }),
     'use-localhost': Flags.boolean({ summary: 'The registry listens on the node\'s 127.0.0.1:5000, not on its overlay IP.', default: false }),
-    'ctrl-nodes': Flags.string({ summary: 'Control nodes, for the overlay IP (default: CTRL_NODES).', multiple: true, multipleNonGreedy: true }),
+    'ctrl-nodes': ctrlNodesOption('Control nodes, for the overlay IP (default: CTRL_NODES).'),
     ...connectionFlags,
   };
 

@@ -8,7 +8,7 @@ import type { NodeAddresses } from '../../core/deploy/placeholders.js';
 import { UserError } from '../../domain/errors.js';
 import { BaseCommand } from '../base-command.js';
 import { clusterNodeMap } from '../cluster-node-map.js';
-import { controlNodeNames } from '../control-plane-session.js';
+import { controlNodeNames, ctrlNodesOption } from '../control-plane-session.js';
 import { connectionFlags, targetFlag } from '../node-flags.js';
 import { openNodeRun } from '../node-run.js';
 import { hostResults, type HostResultsJson } from './host-results.js';
@@ -40,7 +40,7 @@ nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as u
     'node-module': Flags.string({ summary: 'Node type uploaded as cluster_node.nix (default: standalone_machine.nix for fleet, cluster_node.nix for cluster).' }),
     'test-dir': Flags.string({ summary: 'Folder whose nodes/<node>.nix replaces the project\'s (upstream\'s test harness).' }),
     rebuild: Flags.boolean({ summary: 'Run nixos-rebuild switch after the upload.', allowNo: true }),
-    'ctrl-nodes': Flags.string({ summary: 'Cluster: control nodes (default: CTRL_NODES).', multiple: true, multipleNonGreedy: true }),
+    'ctrl-nodes': ctrlNodesOption('Cluster: control nodes (default: CTRL_NODES).'),
     ...connectionFlags,
   };
 

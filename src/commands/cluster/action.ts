@@ -1,5 +1,5 @@
-import { Flags } from '@oclif/core';
 import { ActionCommand } from '../../cli/node-commands/action.js';
+import { ctrlNodesOption } from '../../cli/control-plane-session.js';
 
 export default class ClusterAction extends ActionCommand {
   static override overlay = true;
@@ -10,7 +10,7 @@ node's overlay address, read from flannel's leases in etcd through the control n
 (--ctrl-nodes or CTRL_NODES) only when a value asks for it.`;
   static override flags = {
     ...ActionCommand.flags,
-    'ctrl-nodes': Flags.string({ summary: 'Control nodes, for overlay IPs (default: CTRL_NODES).', multiple: true, multipleNonGreedy: true }),
+    'ctrl-nodes': ctrlNodesOption('Control nodes, for overlay IPs (default: CTRL_NODES).'),
   };
   static override examples = [
     '<%= config.bin %> <%= command.id %> --target node001 --app-module mariadb --cmd "status"',

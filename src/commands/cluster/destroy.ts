@@ -1,5 +1,5 @@
-import { Flags } from '@oclif/core';
 import { DestroyCommand } from '../../cli/node-commands/destroy.js';
+import { ctrlNodesOption } from '../../cli/control-plane-session.js';
 
 export default class ClusterDestroy extends DestroyCommand {
   static override role = 'cluster' as const;
@@ -9,7 +9,7 @@ Cluster nodes leave the cluster first: flannel is stopped where the node is reac
 nodes of --ctrl-nodes or CTRL_NODES), also for a servers.yaml project.`;
   static override flags = {
     ...DestroyCommand.flags,
-    'ctrl-nodes': Flags.string({ summary: 'Control nodes (default: CTRL_NODES).', multiple: true, multipleNonGreedy: true }),
+    'ctrl-nodes': ctrlNodesOption('Control nodes (default: CTRL_NODES).'),
   };
   static override examples = [
     '<%= config.bin %> <%= command.id %> --target "node004 node005" --ctrl-nodes "etcd001 etcd002"',

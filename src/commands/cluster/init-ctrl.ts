@@ -3,7 +3,7 @@ import { Flags } from '@oclif/core';
 import { ForgePki } from '../../adapters/forge-pki.js';
 import { NodeLocalFiles } from '../../adapters/node-local-files.js';
 import { BaseCommand } from '../../cli/base-command.js';
-import { controlPlaneMembers, openControlPlane } from '../../cli/control-plane-session.js';
+import { controlPlaneMembers, ctrlNodesOption, openControlPlane } from '../../cli/control-plane-session.js';
 import { hostResults, type HostResultsJson } from '../../cli/node-commands/host-results.js';
 import { nodeRunOptions } from '../../cli/node-commands/run-options.js';
 import { connectionFlags, targetFlag } from '../../cli/node-flags.js';
@@ -37,7 +37,7 @@ the operator certificate, waits for a leader, and seeds flannel's network config
     'cluster-uuid': Flags.string({ summary: 'etcd cluster token; keep it for the life of the cluster.', required: true }),
     'overlay-network': Flags.string({ summary: "flannel's overlay network (each node gets a /24 of it).", default: '10.0.0.0/8' }),
     'health-timeout': Flags.integer({ summary: 'Seconds to wait for etcd to elect a leader after the rebuild.', default: 180, min: 5 }),
-    'ctrl-nodes': Flags.string({ summary: 'Every control node, when --target sets up only some (default: CTRL_NODES, else the targets).', multiple: true, multipleNonGreedy: true }),
+    'ctrl-nodes': ctrlNodesOption('Every control node, when --target sets up only some (default: CTRL_NODES, else the targets).'),
     ...connectionFlags,
   };
 

@@ -1,5 +1,5 @@
-import { Flags } from '@oclif/core';
 import { PortForwardCommand } from '../../cli/node-commands/port-forward.js';
+import { ctrlNodesOption } from '../../cli/control-plane-session.js';
 
 export default class ClusterPortForward extends PortForwardCommand {
   static override overlay = true;
@@ -9,7 +9,7 @@ the control nodes, --ctrl-nodes or CTRL_NODES), where cluster services listen; -
 overrides it. Ctrl-C stops it and exits 0; a lost connection exits 1.`;
   static override flags = {
     ...PortForwardCommand.flags,
-    'ctrl-nodes': Flags.string({ summary: 'Control nodes, for the overlay IP (default: CTRL_NODES).', multiple: true, multipleNonGreedy: true }),
+    'ctrl-nodes': ctrlNodesOption('Control nodes, for the overlay IP (default: CTRL_NODES).'),
   };
   static override examples = [
     '<%= config.bin %> <%= command.id %> --target worker001 --local-port 8080 --remote-port 8080',

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { ForgePki } from '../../adapters/forge-pki.js';
 import { NodeLocalFiles } from '../../adapters/node-local-files.js';
 import { BaseCommand } from '../../cli/base-command.js';
-import { controlPlaneMembers } from '../../cli/control-plane-session.js';
+import { controlPlaneMembers, ctrlNodesOption } from '../../cli/control-plane-session.js';
 import { hostResults, type HostResultsJson } from '../../cli/node-commands/host-results.js';
 import { nodeRunOptions } from '../../cli/node-commands/run-options.js';
 import { connectionFlags, targetFlag } from '../../cli/node-flags.js';
@@ -20,7 +20,7 @@ certificates or seeding. Keep --cluster-uuid as it was: it is the etcd cluster t
     'nixos-version': Flags.string({ summary: 'NixOS release of the nodes, e.g. 25.05.', required: true }),
     'cluster-uuid': Flags.string({ summary: 'The etcd cluster token given to init-ctrl.', required: true }),
     rebuild: Flags.boolean({ summary: 'Rebuild after uploading.', default: false }),
-    'ctrl-nodes': Flags.string({ summary: 'Every control node, when --target sets up only some (default: CTRL_NODES, else the targets).', multiple: true, multipleNonGreedy: true }),
+    'ctrl-nodes': ctrlNodesOption('Every control node, when --target sets up only some (default: CTRL_NODES, else the targets).'),
     ...connectionFlags,
   };
 
