@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { caEnv, runCli } from './support/cli.js';
-import { repoRoot, tempDir } from './support/repo.js';
+import { caEnv, fetchThrough, runCli, startPortForward } from './support/cli.js';
+import { tempDir } from './support/repo.js';
 import { canRunSandbox, startSandbox } from './support/sandbox.js';
 
 const skip = canRunSandbox() ? false : 'sandbox hosts need root';
@@ -118,29 +117,13 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 300_000 }, () =
     // web server on it, since the sandbox runs no flannel).
     await sandbox.exec('node004', ['ip', 'addr', 'add', '10.10.4.0/32', 'dev', 'lo']);
     await sandbox.exec('node004', ['sh', '-c', 'mkdir -p /srv/www && echo overlay-hello > /srv/www/index.html && cd /srv/www && nohup python3 -m http.server 8080 --bind 10.10.4.0 >/dev/null 2>&1 &']);
-    const forward = spawn(process.execPath, [path.join(repoRoot, 'bin', 'run.js'), 'cluster', 'port-forward', '-d', dir, '--target', 'node004', '--local-port', '0', '--remote-port', '8080', '--ctrl-nodes', nodes], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-    });
-    let forwardErr = '';
-    forward.stderr.on('data', (c: Buffer) => (forwardErr += c.toString()));
-    const forwardExit = new Promise<number | null>((resolve) => forward.on('close', resolve));
-    const localPort = await new Promise<number>((resolve, reject) => {
-      forward.stderr.on('data', () => {
-        const match = /Forwarding 127\.0\.0\.1:(\d+) -> node004 10\.10\.4\.0:8080/.exec(forwardErr);
-        if (match) resolve(Number(match[1]));
-      });
-      forward.on('close', () => reject(new Error(`port-forward exited: ${forwardErr}`)));
-    });
-    let body = '';
-    for (let attempt = 0; attempt < 50 && body === ''; attempt++) {
-      body = await fetch(`http://127.0.0.1:${localPort}/`).then(
-        (r) => r.text(),
-        () => new Promise<string>((resolve) => setTimeout(() => resolve(''), 100)),
-      );
-    }
-    assert.equal(body.trim(), 'overlay-hello');
-    forward.kill('SIGINT');
-    assert.equal(await forwardExit, 0, forwardErr);
+    const forward = await startPortForward(
+      ['cluster', 'port-forward', '-d', dir, '--target', 'node004', '--local-port', '0', '--remote-port', '8080', '--ctrl-nodes', nodes],
+      env,
+      / -> node004 10\.10\.4\.0:8080/,
+    );
+    assert.equal((await fetchThrough(forward.port)).trim(), 'overlay-hello');
+    assert.equal(await forward.stop(), 0, forward.stderr());
 
     // cluster destroy: node005 leaves (flannel stopped, registration and lease deleted) before the
     // provider is asked; servers.yaml machines are not deleted, which the command says.

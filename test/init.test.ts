@@ -1,27 +1,15 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import { caEnv, runCli } from './support/cli.js';
-import { tempDir } from './support/repo.js';
+import { snapshot, tempDir } from './support/repo.js';
 
 const exec = promisify(execFile);
 
 /** Every file below `dir` with its content hash, mode and mtime: a fingerprint of the folder. */
-async function snapshot(dir: string): Promise<Map<string, string>> {
-  const result = new Map<string, string>();
-  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    const full = path.join(entry.parentPath, entry.name);
-    const info = await stat(full);
-    const hash = entry.isFile() ? createHash('sha256').update(await readFile(full)).digest('hex') : 'dir';
-    result.set(path.relative(dir, full), `${hash} ${(info.mode & 0o7777).toString(8)} ${info.mtimeMs}`);
-  }
-  return result;
-}
-
 const initArgs = (dir: string): string[] => ['init', '-d', dir, '--batch', '--ssh-key', 'nixinfra', '--ssh-email', 'ops@example.com'];
 
 describe('init', () => {

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import { repoRoot, tempDir } from './support/repo.js';
+import { fetchThrough, startPortForward } from './support/cli.js';
 import { canRunSandbox, startSandbox } from './support/sandbox.js';
 
 const exec = promisify(execFile);
@@ -40,30 +41,10 @@ describe('interactive commands on sandbox hosts', { skip, timeout: 60_000 }, () 
     await sandbox.exec('node001', ['sh', '-c', 'mkdir -p /srv/www && echo hello-from-node001 > /srv/www/index.html']);
     await sandbox.exec('node001', ['sh', '-c', 'cd /srv/www && nohup python3 -m http.server 8080 --bind 127.0.0.1 >/dev/null 2>&1 &']);
 
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'run.js'), 'fleet', 'port-forward', '-d', dir, '--target', 'node001', '--local-port', '0', '--remote-port', '8080'], {
-      env: { PATH: process.env.PATH ?? '' },
-    });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-    const port = await new Promise<number>((resolve, reject) => {
-      child.stderr.on('data', () => {
-        const match = /Forwarding 127\.0\.0\.1:(\d+)/.exec(stderr);
-        if (match) resolve(Number(match[1]));
-      });
-      child.on('close', () => reject(new Error(`port-forward exited: ${stderr}`)));
-    });
-    // The server may still be starting on the node: retry until it answers (bounded).
-    let body = '';
-    for (let attempt = 0; attempt < 50 && body === ''; attempt++) {
-      body = await fetch(`http://127.0.0.1:${port}/`).then(
-        (r) => r.text(),
-        () => new Promise<string>((resolve) => setTimeout(() => resolve(''), 100)),
-      );
-    }
-    assert.equal(body.trim(), 'hello-from-node001');
-    child.kill('SIGINT');
-    assert.equal(await exited, 0, stderr);
+    const forward = await startPortForward(['fleet', 'port-forward', '-d', dir, '--target', 'node001', '--local-port', '0', '--remote-port', '8080'], {});
+    assert.equal((await fetchThrough(forward.port)).trim(), 'hello-from-node001');
+    assert.equal(await forward.stop(), 0, forward.stderr());
+    const stderr = forward.stderr();
     assert.match(stderr, /Forwarding stopped/);
   });
 });

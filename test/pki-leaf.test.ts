@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { X509Certificate, createHash } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,7 @@ import { UserError } from '../src/domain/errors.js';
 import { SecretValue } from '../src/domain/secret-value.js';
 import type { ProgressEvent, Reporter } from '../src/ports/reporter.js';
 import { caEnv } from './support/cli.js';
-import { tempDir } from './support/repo.js';
+import { snapshot, tempDir } from './support/repo.js';
 
 const exec = promisify(execFile);
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -54,18 +54,6 @@ const env = { ...caEnv, CERT_COMPANY: 'Acme' };
 
 function openssl(args: string[], cwd: string, extraEnv: Record<string, string> = {}): Promise<{ stdout: string; stderr: string }> {
   return exec('openssl', args, { cwd, env: { ...process.env, ...extraEnv } });
-}
-
-/** Every file below `dir` with content hash, mode and mtime. */
-async function snapshot(dir: string): Promise<Map<string, string>> {
-  const result = new Map<string, string>();
-  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    const full = path.join(entry.parentPath, entry.name);
-    const info = await stat(full);
-    const hash = entry.isFile() ? createHash('sha256').update(await readFile(full)).digest('hex') : 'dir';
-    result.set(path.relative(dir, full), `${hash} ${(info.mode & 0o7777).toString(8)} ${info.mtimeMs}`);
-  }
-  return result;
 }
 
 /** SAN and EKU as openssl prints them. */

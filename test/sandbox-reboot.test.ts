@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { access, copyFile, readFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import { tempDir } from './support/repo.js';
-import { canRunSandbox, mutationPath, nixosInfectPath, run, startSandbox, type Sandbox, type SandboxHost } from './support/sandbox.js';
+import { canRunSandbox, connects, mutationPath, nixosInfectPath, run, startSandbox, type Sandbox, type SandboxHost } from './support/sandbox.js';
 
 // Sandbox hosts that reboot, and the nixos-infect stand-in that converts them to "NixOS" at
 // their next boot (test/sandbox.test.ts covers the rest of scripts/sandbox).
@@ -14,21 +13,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Whether something accepts a TCP connection on ip:22 (only ever a sandbox host's address). */
-function connects(ip: string): Promise<boolean | string> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: ip, port: 22, timeout: 3000 });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve('timeout');
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
-  });
-}
-
 /** Polls `probe` until it is true, for at most `timeoutMs`. */
 async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

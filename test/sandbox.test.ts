@@ -1,31 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { access, readFile, stat } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { tempDir } from './support/repo.js';
-import { canRunSandbox, parseShellWords, run, startSandbox } from './support/sandbox.js';
+import { canRunSandbox, connects, parseShellWords, run, startSandbox } from './support/sandbox.js';
 
 const exists = (file: string) => access(file).then(() => true, () => false);
 
 /** Whether something accepts a TCP connection on ip:22 (only ever a sandbox host's address). */
-function connects(ip: string): Promise<boolean | string> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: ip, port: 22, timeout: 3000 });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve('timeout');
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
-  });
-}
-
 /** A pid is gone when /proc has no such process or only its zombie (pid 1 reaps it later). */
 async function pidGone(pid: number): Promise<boolean> {
   const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);

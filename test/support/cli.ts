@@ -38,3 +38,46 @@ export const caEnv = {
   INTERMEDIATE_CA_PASS: 'intermediate-ca-pass',
   CERT_EMAIL: 'ops@example.com',
 } as const;
+
+/**
+ * `port-forward` as an operator runs it: started in the background, ready once it prints the
+ * `Forwarding 127.0.0.1:<port> -> ...` line, which must also match `announced`; `stop()` sends
+ * SIGINT and resolves with the exit code.
+ */
+export async function startPortForward(
+  args: readonly string[],
+  env: Record<string, string>,
+  announced: RegExp = /./,
+): Promise<{ port: number; stderr: () => string; stop: () => Promise<number | null> }> {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'run.js'), ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stderr.on('data', () => {
+      const match = /^Forwarding 127\.0\.0\.1:(\d+) .*$/m.exec(stderr);
+      if (match && announced.test(match[0])) resolve(Number(match[1]));
+    });
+    child.on('close', () => reject(new Error(`port-forward exited: ${stderr}`)));
+  });
+  return {
+    port,
+    stderr: () => stderr,
+    stop: async () => {
+      child.kill('SIGINT');
+      return exited;
+    },
+  };
+}
+
+/** GET on the forwarded port, retried while the service behind it is still starting (bounded). */
+export async function fetchThrough(port: number): Promise<string> {
+  let body = '';
+  for (let attempt = 0; attempt < 50 && body === ''; attempt++) {
+    body = await fetch(`http://127.0.0.1:${port}/`).then(
+      (r) => r.text(),
+      () => new Promise<string>((resolve) => setTimeout(() => resolve(''), 100)),
+    );
+  }
+  return body;
+}

@@ -562,3 +562,19 @@ async function tryLock(file: string, me: string): Promise<boolean> {
 export function canRunSandbox(): boolean {
   return process.platform === 'linux' && process.getuid?.() === 0;
 }
+
+/** Whether the host's sshd accepts a TCP connection: true, or the error code (e.g. ECONNREFUSED). */
+export function connects(ip: string): Promise<boolean | string> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: ip, port: 22, timeout: 3000 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve('timeout');
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+  });
+}
