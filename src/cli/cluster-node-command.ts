@@ -66,12 +66,15 @@ export abstract class ClusterNodeCommand extends BaseCommand<typeof ClusterNodeC
     let ready = run.targets.filter((t) => outcomes.some((o) => o.host === t.name && o.ok));
     if (!initialise || ready.length === 0) return hostResults(outcomes);
 
-    // The apps deploy (node file, app_modules, secrets), the rebuild, and confd rendered afresh.
+    // One etcd session for the node map and the registration. Between them: the apps deploy
+    // (node file, app_modules, secrets), the rebuild, and confd rendered afresh.
     const connection = { ctrlNodes: ctrlNames, sshKeyName, connectTimeoutSeconds: this.flags['connect-timeout'], acceptHostKey: this.flags['accept-host-key'] ?? [] };
-    const { nodes, etcdCluster } = await clusterNodeMap(session, run.servers, connection);
+    const cp = await openControlPlane(session, connection);
     const connector = createConnector(session, { concurrency: this.flags.concurrency, ...connection });
     const deps = { connector, reporter: session.reporter, now: session.ctx.now };
+    const registered: { node: string; outcome: string }[] = [];
     try {
+      const { nodes, etcdCluster } = await clusterNodeMap(session, run.servers, cp.cp, connection);
       const deployed = await deployNodes(
         { ...deps, ctx: session.ctx, project: session.workspace, local: new NodeLocalFiles(session.workingDir), store: new FsSecretStore(path.join(session.workingDir, 'secrets')) },
         { mode: 'cluster', targets: ready, nodes, nixosVersion: this.flags['nixos-version'], nodeModule: this.flags['node-module'], etcdCluster, parts: 'apps', rebuild: true, concurrency: this.flags.concurrency },
@@ -84,25 +87,14 @@ export abstract class ClusterNodeCommand extends BaseCommand<typeof ClusterNodeC
       printNote(summarise(all));
       if (!all.every((o) => o.ok)) exit = ExitCode.failed;
       process.exitCode = exit;
-    } finally {
-      await connector.closeAll();
-    }
-    if (ready.length === 0) return hostResults(outcomes);
 
-    const cp = await openControlPlane(session, {
-      ctrlNodes: ctrlNames,
-      sshKeyName,
-      connectTimeoutSeconds: this.flags['connect-timeout'],
-      acceptHostKey: this.flags['accept-host-key'] ?? [],
-    });
-    const registered: { node: string; outcome: string }[] = [];
-    try {
       for (const target of ready) {
         const result = await registerNode(cp.cp, nodeRecord(target.name, target.address, groups));
         registered.push({ node: target.name, outcome: result.outcome });
         if (!this.jsonEnabled()) printResult(`${result.key}: ${result.outcome}`);
       }
     } finally {
+      await connector.closeAll();
       await cp.close();
     }
     return { ...hostResults(outcomes), registered };

@@ -8,7 +8,7 @@ import type { NodeAddresses } from '../../core/deploy/placeholders.js';
 import { UserError } from '../../domain/errors.js';
 import { BaseCommand } from '../base-command.js';
 import { clusterNodeMap } from '../cluster-node-map.js';
-import { controlNodeNames, ctrlNodesOption } from '../control-plane-session.js';
+import { controlNodeNames, ctrlNodesOption, openControlPlane } from '../control-plane-session.js';
 import { connectionFlags, targetFlag } from '../node-flags.js';
 import { openNodeRun } from '../node-run.js';
 import { hostResults, type HostResultsJson } from './host-results.js';
@@ -61,12 +61,18 @@ nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as u
       let nodes = new Map<string, NodeAddresses>(run.servers.map((s) => [s.name, { ipv4: s.address }]));
       let etcdCluster: string | undefined;
       if (mode === 'cluster') {
-        ({ nodes, etcdCluster } = await clusterNodeMap(session, run.servers, {
-          ctrlNodes: controlNodeNames(session, this.flags['ctrl-nodes']),
+        const ctrlNodes = controlNodeNames(session, this.flags['ctrl-nodes']);
+        const cp = await openControlPlane(session, {
+          ctrlNodes,
           sshKeyName,
           connectTimeoutSeconds: this.flags['connect-timeout'],
           acceptHostKey: this.flags['accept-host-key'] ?? [],
-        }));
+        });
+        try {
+          ({ nodes, etcdCluster } = await clusterNodeMap(session, run.servers, cp.cp, { ctrlNodes, sshKeyName }));
+        } finally {
+          await cp.close();
+        }
       }
       const testDir = this.flags['test-dir'];
       const outcomes = await deployNodes(
