@@ -2,6 +2,7 @@ import { UserError } from '../../domain/errors.js';
 import type { LocalFiles } from '../../ports/local-files.js';
 import { isCloudKeyRing, type OwnershipLabels, type ServerFactory, type ServerInfo, type ServerProvider } from '../../ports/provider.js';
 import type { Reporter } from '../../ports/reporter.js';
+import { progressOf } from './provider-events.js';
 
 export interface CloudServerOptions {
   readonly machineType: string;
@@ -60,12 +61,7 @@ export async function ensureCloudServers(
       sshKeyName: request.sshKeyName,
       ...(placementGroup === undefined ? {} : { placementGroup }),
     },
-    (event) =>
-      deps.reporter.emit(
-        event.kind === 'step'
-          ? { kind: 'step', message: event.message, ...(event.server === undefined ? {} : { host: event.server }) }
-          : { kind: 'step', message: `waiting for ${event.what}`, ...(event.server === undefined ? {} : { host: event.server }) },
-      ),
+    (event) => deps.reporter.emit(progressOf(event)),
   );
   const servers: ServerInfo[] = [];
   const created = new Set<string>();

@@ -4,6 +4,7 @@ import type { Prompter } from '../../ports/prompter.js';
 import type { DestroyOutcome, OwnershipLabels, ServerFactory, ServerProvider } from '../../ports/provider.js';
 import type { Reporter } from '../../ports/reporter.js';
 import type { HostOutcome } from '../remote/fanout.js';
+import { progressOf } from './provider-events.js';
 
 export type DestroyResult =
   /** The provider cannot delete servers (servers.yaml): nothing was done, `message` says why. */
@@ -46,9 +47,7 @@ export async function destroyNodes(
     const owned = await provider.ownedServers?.(names, labels);
     if (owned !== undefined && owned.length > 0) await params.beforeDelete(owned);
   }
-  const outcomes = await provider.destroyServers(names, labels, (event) =>
-    deps.reporter.emit({ kind: 'step', message: event.kind === 'step' ? event.message : `waiting for ${event.what}`, ...(event.server === undefined ? {} : { host: event.server }) }),
-  );
+  const outcomes = await provider.destroyServers(names, labels, (event) => deps.reporter.emit(progressOf(event)));
   return {
     kind: 'done',
     outcomes: outcomes.map((outcome) => {

@@ -1,7 +1,7 @@
 import { UserError } from '../../domain/errors.js';
 import { isHostnameLabel } from '../../domain/names.js';
 import type { LocalFiles } from '../../ports/local-files.js';
-import { isCloudKeyRing, isServerFactory, type OwnershipLabels, type ServerInfo, type ServerProvider } from '../../ports/provider.js';
+import { isServerFactory, type OwnershipLabels, type ServerInfo, type ServerProvider } from '../../ports/provider.js';
 import type { HostTarget } from '../../ports/remote-host.js';
 import type { Workspace } from '../../ports/workspace.js';
 import { checkInfectSource, checkMutationName, checkNixosVersion, type InfectSource } from '../../remote/nixos-install.js';
@@ -92,7 +92,6 @@ export async function provisionNodes(deps: ProvisionDeps, params: ProvisionParam
     if (ignored.length > 0) {
       deps.reporter.emit({ kind: 'warning', message: `${deps.provider.name} creates no servers: ${ignored.map(flagName).join(', ')} ignored; the nodes must be in servers.yaml` });
     }
-    if (isCloudKeyRing(deps.provider)) throw new Error('internal: a key ring without a server factory');
     servers = await deps.provider.listServers();
     for (const name of names) origin.set(name, 'listed');
   }
