@@ -13,6 +13,10 @@ export interface ServerInfo {
   readonly description?: string;
   /** Absolute path of the private key for this server, when the provider names one. */
   readonly keyPath?: string;
+  /** Inventory attributes (servers.yaml keys, cloud labels): what the machine is, for targeting. */
+  readonly tier?: string;
+  readonly role?: string;
+  readonly tags?: readonly string[];
 }
 
 export interface ProviderCapabilities {

@@ -21,6 +21,11 @@ export interface ConnectorOptions {
   /** ssh-agent socket, used when a key is passphrase-protected. */
   readonly agentSocket: string | undefined;
   readonly keepaliveIntervalMs?: number;
+  /**
+   * Refuse hosts whose key is not pinned yet instead of trusting the first contact: for callers
+   * that act for someone else (the MCP server), who must not decide what to trust.
+   */
+  readonly refuseFirstContact?: boolean;
 }
 
 /** Errors worth another attempt: the host is booting, restarting sshd, or the network blinked. */
@@ -208,7 +213,12 @@ export class Ssh2Connector implements HostConnector {
   private async checkHostKey(target: HostTarget, pattern: string, presented: HostKey): Promise<'known' | 'first-contact' | 'accepted-change'> {
     const verdict = await this.knownHosts.verdict(pattern, presented);
     if (verdict.kind === 'known') return 'known';
-    if (verdict.kind === 'new') return 'first-contact';
+    if (verdict.kind === 'new') {
+      if (this.options.refuseFirstContact !== true) return 'first-contact';
+      throw new HostKeyRejected(`${target.name}: no pinned host key for ${pattern}: refusing to trust a first contact here`, {
+        hints: [`pin it with a CLI command first, e.g. nix-infra fleet cmd --target ${target.name} true`],
+      });
+    }
     if (this.options.acceptChangedKeyFor.has(target.name)) return 'accepted-change';
     throw new HostKeyRejected(`${target.name}: host key changed for ${pattern}: refusing to connect`, {
       hints: [
