@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { caEnv, runCli } from './support/cli.js';
+import { caEnv, runCli, runCliOnTerminals } from './support/cli.js';
 import { tempDir } from './support/repo.js';
 import { canRunSandbox, startSandbox } from './support/sandbox.js';
 
@@ -82,6 +82,14 @@ describe('deploy on sandbox hosts: a control node and two cluster nodes', { skip
     for (const host of ['node001', 'node002', 'node003']) {
       for (const value of ['tok-9f2c1e', 'second line']) assert.deepEqual(await filesContaining(upper(host), Buffer.from(value)), [], `${value} in plaintext on ${host}`);
     }
+
+    // On terminals (a task list per host): the same deploy succeeds, with the rebuild's output
+    // after the list, on the stream it came from (the stand-in's rebuild writes to stderr).
+    const onTerminals = await runCliOnTerminals(['deploy', '-d', dir, '--target', 'node002 node003', '--nixos-version', '25.05', '--rebuild', '--batch'], { env });
+    assert.equal(onTerminals.code, 0, onTerminals.stderr);
+    assert.match(onTerminals.stderr, /^2 ok$/m);
+    assert.match(onTerminals.stderr, /^node003: activating the configuration\.\.\.$/m);
+    assert.doesNotMatch(onTerminals.stdout, /activating/);
 
     // Nothing changed: nothing sent. One secret changed: only that one.
     assert.deepEqual(report(await deploy()).hosts[0]?.secrets.sent, []);

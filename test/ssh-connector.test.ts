@@ -80,6 +80,19 @@ describe('Ssh2Connector against an in-process SSH server', () => {
     assert.match(await readFile(knownHostsFile, 'utf8'), new RegExp(`^\\[127\\.0\\.0\\.1\\]:${port} ssh-ed25519 \\S+\\n$`));
   });
 
+  it('an output callback that throws fails only its command: the connection carries on', async (t) => {
+    const { target, connector, port } = await setup(t);
+    const server = sshServer(hostKeyA.private, clientKeys.public, { execs: 0 });
+    t.after(() => server.close());
+    await listen(server, port);
+    const c = connector();
+    t.after(() => c.closeAll());
+    const host = await c.connect(target);
+    const broken = host.exec({ script: 'true' }, { onOutput: () => { throw new Error('renderer gone'); } });
+    await assert.rejects(broken, /renderer gone/);
+    assert.equal((await host.exec({ script: 'true' })).exitCode, 0, 'the same connection still runs commands');
+  });
+
   it('refuses a changed host key before anything runs, and accepts it only when told to', async (t) => {
     const { target, knownHostsFile, connector, port } = await setup(t);
     const counters: { execs: number; auths?: number } = { execs: 0 };

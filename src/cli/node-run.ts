@@ -88,7 +88,7 @@ export async function openNodeRun(session: ProjectSession, options: NodeRunOptio
     concurrency: options.concurrency,
     async finish(outcomes) {
       await connector.closeAll();
-      await listr?.finish();
+      await listr?.finish(outcomes);
       printNote(summarise(outcomes));
       return outcomes.every((o) => o.ok) ? ExitCode.ok : ExitCode.failed;
     },

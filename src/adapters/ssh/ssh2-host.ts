@@ -71,13 +71,26 @@ export class Ssh2Host implements RemoteHost {
       const stderr: Buffer[] = [];
       let exitCode: number | null = null;
       let signal: string | undefined;
+      let handlerFailed: unknown;
+      // ssh2 calls these from its connection's data handler: a throw there would end the whole
+      // connection (every other command on it too). A failing callback fails only this command,
+      // whose channel is closed, which also stops the remote process.
+      const deliver = (stream: 'stdout' | 'stderr', chunk: Buffer): void => {
+        if (handlerFailed !== undefined || options.onOutput === undefined) return;
+        try {
+          options.onOutput(stream, chunk);
+        } catch (err) {
+          handlerFailed = err;
+          channel.close();
+        }
+      };
       channel.on('data', (chunk: Buffer) => {
         stdout.push(chunk);
-        options.onOutput?.('stdout', chunk);
+        deliver('stdout', chunk);
       });
       channel.stderr.on('data', (chunk: Buffer) => {
         stderr.push(chunk);
-        options.onOutput?.('stderr', chunk);
+        deliver('stderr', chunk);
       });
       channel.on('exit', (code: number | null, sig?: string) => {
         exitCode = code;
@@ -85,6 +98,7 @@ export class Ssh2Host implements RemoteHost {
       });
       channel.on('error', (err: Error) => reject(new OperationFailed(`${this.target.name}: ${err.message}`)));
       channel.on('close', () => {
+        if (handlerFailed !== undefined) return reject(handlerFailed instanceof Error ? handlerFailed : new Error(String(handlerFailed)));
         // A channel that closes without an exit status was cut off (host or sshd went away).
         if (exitCode === null && signal === undefined && this.lostReason) return reject(this.lostReason);
         resolve({ exitCode, ...(signal === undefined ? {} : { signal }), stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr) });

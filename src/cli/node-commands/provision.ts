@@ -11,7 +11,7 @@ import { checkSshKeyName } from '../../domain/names.js';
 import type { Reporter } from '../../ports/reporter.js';
 import { DEFAULT_INFECT_REF, DEFAULT_INFECT_SOURCE } from '../../remote/nixos-install.js';
 import { summarise } from '../../ui/host-summary.js';
-import type { ListrHostReporter } from '../../ui/listr-host-reporter.js';
+import type { HostEnd, ListrHostReporter } from '../../ui/listr-host-reporter.js';
 import { canDrawTaskList, printNote } from '../../ui/output.js';
 import { BaseCommand, type ProjectSession } from '../base-command.js';
 import { connectionFlags } from '../node-flags.js';
@@ -114,7 +114,7 @@ conversion failed in a way that may pass are retried (--retries), the others are
       throw err;
     }
     await connector.closeAll();
-    await display.finish();
+    await display.finish(outcomes);
     printNote(summarise(outcomes));
     process.exitCode = outcomes.every((o) => o.ok) ? ExitCode.ok : ExitCode.failed;
     return hostResults(outcomes);
@@ -127,12 +127,12 @@ async function openDisplay(
   names: readonly string[],
   title: string,
   json: boolean,
-): Promise<{ reporter: Reporter; finish: () => Promise<void>; abort: () => Promise<void> }> {
+): Promise<{ reporter: Reporter; finish: (outcomes: readonly HostEnd[]) => Promise<void>; abort: () => Promise<void> }> {
   const listr: ListrHostReporter | undefined =
     !json && canDrawTaskList() ? new (await import('../../ui/listr-host-reporter.js')).ListrHostReporter([...names], title) : undefined;
   return {
     reporter: listr ?? session.reporter,
-    finish: async () => listr?.finish(),
+    finish: async (outcomes) => listr?.finish(outcomes),
     abort: async () => listr?.abort('stopped'),
   };
 }

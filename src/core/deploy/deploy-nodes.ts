@@ -1,13 +1,13 @@
 import { UserError } from '../../domain/errors.js';
 import { SecretValue } from '../../domain/secret-value.js';
 import type { LocalFiles } from '../../ports/local-files.js';
-import type { HostConnector, HostTarget, RemoteHost } from '../../ports/remote-host.js';
+import type { HostTarget, RemoteHost } from '../../ports/remote-host.js';
 import type { SecretStore } from '../../ports/secret-store.js';
 import type { Workspace } from '../../ports/workspace.js';
 import type { CoreContext } from '../context.js';
 import { obtainPassword } from '../credentials.js';
 import { rebuild } from '../cluster/node-setup.js';
-import { forEachHost, HostStepFailed, type FanoutDeps, type HostOutcome } from '../remote/fanout.js';
+import { forEachHost, HostStepFailed, reusingConnections, type FanoutDeps, type HostOutcome } from '../remote/fanout.js';
 import { nixSystemOf, publicKeyOf } from '../remote/node-identity.js';
 import { secretsPassword } from '../secrets/secrets-password.js';
 import { substituteSecretValue, type DeployMode, type NodeMap } from './placeholders.js';
@@ -158,9 +158,7 @@ export async function deployNodes(deps: DeployDeps, params: DeployParams): Promi
       values.set(target.name, own);
     }
   }
-  const reuse: HostConnector = { ...deps.connector, connect: async (target) => opened.get(target.name) ?? deps.connector.connect(target) };
-
-  return forEachHost({ ...deps, connector: reuse }, params.targets, params.concurrency, async (host) => {
+  return forEachHost({ ...deps, connector: reusingConnections(deps.connector, opened) }, params.targets, params.concurrency, async (host) => {
     const name = host.target.name;
     const plan = selectParts(plans.get(name) as DeployPlan, name, params.parts);
     const step = (message: string): void => deps.reporter.emit({ kind: 'step', host: name, message });
