@@ -30,7 +30,7 @@ export abstract class ClusterNodeCommand extends BaseCommand<typeof ClusterNodeC
     target: targetFlag,
     'node-module': Flags.string({ summary: 'Node type uploaded as cluster_node.nix.', default: 'node_types/cluster_node.nix' }),
     'nixos-version': Flags.string({ summary: 'NixOS release of the nodes, e.g. 25.05.', required: true }),
-    'ctrl-nodes': ctrlNodesOption('Control nodes (default: CTRL_NODES).'),
+    'ctrl-nodes': ctrlNodesOption('Control nodes (default: CTRL_NODES, else those init-ctrl remembered).'),
     'service-group': Flags.string({ summary: 'Service groups the nodes consume: "backends services" (init-node).', default: '' }),
     rebuild: Flags.boolean({ summary: 'Rebuild after uploading (update-node; init-node always rebuilds).', default: false }),
     ...connectionFlags,
@@ -40,7 +40,7 @@ export abstract class ClusterNodeCommand extends BaseCommand<typeof ClusterNodeC
     const initialise = (this.ctor as unknown as typeof ClusterNodeCommand).initialise;
     const session = this.openProject();
     const sshKeyName = this.sshKeyName(session);
-    const ctrlNames = controlNodeNames(session, this.flags['ctrl-nodes']);
+    const ctrlNames = await controlNodeNames(session, this.flags['ctrl-nodes']);
     const groups = parseTargetList([this.flags['service-group']]);
     const run = await openNodeRun(session, nodeRunOptions(this.flags, { sshKeyName, json: this.jsonEnabled(), title: initialise ? 'init-node' : 'update-node' }));
     if (sshKeyName !== undefined) checkSshKeyName(sshKeyName);

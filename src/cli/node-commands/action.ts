@@ -85,7 +85,7 @@ instead of being shown; stderr is shown. A failing action stores nothing.`;
   private async overlayIpsIfNeeded(session: ProjectSession, values: readonly string[], servers: readonly ServerInfo[]): Promise<ReadonlyMap<string, string> | undefined> {
     if (!(this.ctor as unknown as typeof ActionCommand).overlay || !values.some((v) => v.includes('.overlayIp%%]'))) return undefined;
     const cp = await openControlPlane(session, {
-      ctrlNodes: controlNodeNames(session, (this.flags as { 'ctrl-nodes'?: string[] })['ctrl-nodes']),
+      ctrlNodes: await controlNodeNames(session, (this.flags as { 'ctrl-nodes'?: string[] })['ctrl-nodes'], servers),
       sshKeyName: this.sshKeyName(session),
       connectTimeoutSeconds: this.flags['connect-timeout'],
       acceptHostKey: this.flags['accept-host-key'] ?? [],

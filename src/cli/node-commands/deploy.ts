@@ -40,7 +40,7 @@ nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as u
     'node-module': Flags.string({ summary: 'Node type uploaded as cluster_node.nix (default: standalone_machine.nix for fleet, cluster_node.nix for cluster).' }),
     'test-dir': Flags.string({ summary: 'Folder whose nodes/<node>.nix replaces the project\'s (upstream\'s test harness).' }),
     rebuild: Flags.boolean({ summary: 'Run nixos-rebuild switch after the upload.', allowNo: true }),
-    'ctrl-nodes': ctrlNodesOption('Cluster: control nodes (default: CTRL_NODES).'),
+    'ctrl-nodes': ctrlNodesOption('Cluster: control nodes (default: CTRL_NODES, else those init-ctrl remembered).'),
     ...connectionFlags,
   };
 
@@ -61,7 +61,7 @@ nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as u
       let nodes = new Map<string, NodeAddresses>(run.servers.map((s) => [s.name, { ipv4: s.address }]));
       let etcdCluster: string | undefined;
       if (mode === 'cluster') {
-        const ctrlNodes = controlNodeNames(session, this.flags['ctrl-nodes']);
+        const ctrlNodes = await controlNodeNames(session, this.flags['ctrl-nodes'], run.servers);
         const cp = await openControlPlane(session, {
           ctrlNodes,
           sshKeyName,

@@ -59,7 +59,7 @@ export abstract class UpgradeNixosCommand extends MaintenanceCommand {
   static override summary = 'Upgrade the nodes to a NixOS release: files, channel, rebuild; versions before and after.';
   static override description = `With --nixos-version, configuration.nix and flake.nix are uploaded again with that release, the
 nixos channel is moved to it, and the nodes are rebuilt; nodes already on it are left alone.
-Without it, the channel is updated and the nodes rebuilt on their release. Asks for confirmation
+After the rebuild, nixos-version must report that release, or the node fails naming both. Without it, the channel is updated and the nodes rebuilt on their release. Asks for confirmation
 unless --batch.`;
   static override flags = { ...MaintenanceCommand.flags, 'nixos-version': Flags.string({ summary: 'Release to move to, e.g. 25.11.' }) };
   async run(): Promise<HostResultsJson<UpgradeResult>> {
