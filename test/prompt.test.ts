@@ -4,6 +4,8 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
+import { FsSecretStore } from '../src/adapters/secret-store/fs-secret-store.js';
+import { SecretValue } from '../src/domain/secret-value.js';
 import { repoRoot, tempDir } from './support/repo.js';
 
 const exec = promisify(execFile);
@@ -70,6 +72,23 @@ describe('prompts on a terminal', () => {
     assert.match(envNo, /^SSH_KEY=mykey$/m);
     assert.doesNotMatch(envNo, /PASS/);
     assert.match(no.transcript, /Not saved: CA_PASS, INTERMEDIATE_CA_PASS/);
+  });
+
+  it('secrets store on a terminal without --secret asks for the value, hidden and twice, then stores it', async (t) => {
+    const dir = await tempDir(t);
+    const result = await onTerminal(
+      ['secrets', 'store', '-d', dir, '--name', 'api.token'],
+      [
+        ['Enter value of secret api.token', 'tok-5678'],
+        ['Repeat value of secret api.token', 'tok-5678'],
+        ['Enter secrets password', 'pw-9'],
+        ['Repeat secrets password', 'pw-9'],
+      ],
+    );
+    assert.equal(result.exit, 0, result.transcript);
+    assert.ok(!result.transcript.includes('tok-5678'), 'the value is not echoed');
+    const store = new FsSecretStore(path.join(dir, 'secrets'));
+    assert.equal((await store.read('api.token', new SecretValue('SECRETS_PASS', 'pw-9'))).revealText(), 'tok-5678');
   });
 
   it('a confirmation answered with anything but yes aborts with exit 1 and changes nothing', async (t) => {
