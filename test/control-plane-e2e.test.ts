@@ -76,11 +76,30 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 300_000 }, () =
     assert.equal(outsider.code, 2);
     assert.match(outsider.stderr, /node004: not among the control nodes \(node001, node002, node003\)/);
 
-    // init-node: three cluster nodes join and are registered with upstream's JSON shape; like the
-    // templates' scripts, no command from here on names the control nodes unless it tests that.
-    const join = await runCli(['init-node', '-d', dir, '--target', 'node004 node005 node006', '--nixos-version', '25.05', '--service-group', 'backends services', '--batch'], { env });
-    assert.equal(join.code, 0, join.stderr);
+    // Inputs first: with a secret stored, a wrong secrets password stops init-node before any
+    // node is reached (it used to join the node, then ask, then fail, leaving it half-joined).
+    // Like the templates' scripts, no command from here on names the control nodes unless it tests that.
+    const stored = await runCli(['secrets', 'store', '-d', dir, '--name', 'app.key', '--secret', 'v', '--batch'], { env: { ...env, SECRETS_PASS: 'right-pw' } });
+    assert.equal(stored.code, 0, stored.stderr);
     const ipOf = (name: string) => sandbox.hosts.find((h) => h.name === name)?.ip as string;
+    const pinned = async (ip: string) =>
+      (await readFile(path.join(dir, 'ssh', 'known_hosts'), 'utf8').catch(() => ''))
+        .split('\n')
+        .some((line) => (line.split(' ')[0] ?? '').split(',').some((h) => h === ip || h.startsWith(`[${ip}]`)));
+    const joinArgs = ['init-node', '-d', dir, '--target', 'node004 node005 node006', '--nixos-version', '25.05', '--service-group', 'backends services', '--batch'];
+    const wrongPassword = await runCli(joinArgs, { env: { ...env, SECRETS_PASS: 'wrong-pw' } });
+    assert.equal(wrongPassword.code, 2, wrongPassword.stderr);
+    assert.match(wrongPassword.stderr, /app\.key.*wrong password/);
+    for (const node of ['node004', 'node005', 'node006']) {
+      assert.deepEqual(await sandbox.calls(node), [], `${node}: no tool ran`);
+      assert.equal(await pinned(ipOf(node)), false, `${node}: never connected (no host key pinned)`);
+      await assert.rejects(stat(path.join(sandbox.hosts.find((h) => h.name === node)?.upperDir ?? '', 'root', 'certs')), `${node}: no certificates uploaded`);
+    }
+    assert.equal((await etcd('get', '/cluster/nodes/node004')).stdout, '', 'not registered');
+
+    // init-node: three cluster nodes join and are registered with upstream's JSON shape.
+    const join = await runCli(joinArgs, { env: { ...env, SECRETS_PASS: 'right-pw' } });
+    assert.equal(join.code, 0, join.stderr);
     for (const node of ['node004', 'node005', 'node006']) {
       const record = await etcd('get', `/cluster/nodes/${node}`);
       assert.equal(record.code, 0, record.stderr);

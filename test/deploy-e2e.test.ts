@@ -117,7 +117,7 @@ describe('deploy on sandbox hosts: a control node and two cluster nodes', { skip
     await writeFile(path.join(dir, 'nodes', 'node003.nix'), '{ ... }: { x = "[%%secrets/never.stored%%]"; }\n');
     const unstored = await deploy();
     assert.equal(unstored.code, 2, unstored.stderr);
-    assert.match(unstored.stderr, /node003: secret never\.stored is referenced but not stored; nothing was deployed/);
+    assert.match(unstored.stderr, /nodes\/node003\.nix: secret never\.stored is referenced but not stored; no node was touched/);
     await assert.rejects(stat(upper('node003', 'etc', 'nixos', 'node003.nix')), 'node003 got no file');
 
     // An unknown placeholder stops the deploy before any node changes, naming file and line.

@@ -231,7 +231,7 @@ test('servers with a requested name that are not ours are reported and left alon
 
   const outcomes = await hetzner.ensureServers(request(names(3)));
   assert.deepEqual(states(outcomes), [['web1', 'failed'], ['web2', 'failed'], ['web3', 'created']]);
-  assert.match(reasonOf(outcomes[0]), /already exists, but it was not created by this nix-infra project .*; left alone$/);
+  assert.match(reasonOf(outcomes[0]), /already exists, but it was not created by this nix-infra project .*; left alone\. .*adopt it: `nix-infra servers adopt --target web1 --role fleet`$/);
   assert.match(reasonOf(outcomes[1]), /already exists, but it belongs to nix-infra project "other", not "demo"; left alone$/);
   assert.deepEqual(serverNamed(api, 'web1')?.labels, {});
   assert.equal(serverNamed(api, 'web1')?.serverType.name, 'cx22');
@@ -252,7 +252,10 @@ test('destroy deletes only servers labelled as this project\'s and waits for the
   assert.deepEqual(states(outcomes), [['web1', 'deleted'], ['stray', 'refused'], ['theirs', 'refused'], ['ghost', 'absent'], ['web2', 'deleted']]);
   const refused = outcomes[1];
   assert.ok(refused?.state === 'refused');
-  assert.match(refused.reason, /not created by this nix-infra project/);
+  assert.match(refused.reason, /not created by this nix-infra project.*`nix-infra servers adopt --target stray --role fleet`$/);
+  const theirs = outcomes[2];
+  assert.ok(theirs?.state === 'refused');
+  assert.doesNotMatch(theirs.reason, /adopt/, "another project's server is not offered for adoption");
   assert.deepEqual([...api.state.servers.values()].map((s) => s.name).sort(), ['stray', 'theirs']);
   assert.equal(route(api, 'DELETE /v1/servers/{id}'), 2);
   const deletes = [...api.state.actions.values()].filter((a) => a.command === 'delete_server');

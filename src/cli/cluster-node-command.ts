@@ -3,6 +3,7 @@ import { Flags } from '@oclif/core';
 import { ForgePki } from '../adapters/forge-pki.js';
 import { NodeLocalFiles } from '../adapters/node-local-files.js';
 import { restartConfd, setUpClusterNodes, type ClusterNodeResult } from '../core/cluster/init-node.js';
+import { prepareDeployInputs } from '../core/deploy/deploy-inputs.js';
 import { deployNodes } from '../core/deploy/deploy-nodes.js';
 import { FsSecretStore } from '../adapters/secret-store/fs-secret-store.js';
 import { ExitCode } from '../domain/errors.js';
@@ -42,6 +43,11 @@ export abstract class ClusterNodeCommand extends BaseCommand<typeof ClusterNodeC
     const sshKeyName = this.sshKeyName(session);
     const ctrlNames = await controlNodeNames(session, this.flags['ctrl-nodes']);
     const groups = parseTargetList([this.flags['service-group']]);
+    const store = new FsSecretStore(path.join(session.workingDir, 'secrets'));
+    // Inputs first: the apps deploy after the join needs the secrets password; a wrong one must
+    // stop the command before the node is touched (and before a task list is drawn), not leave
+    // it half-joined.
+    const inputs = initialise ? await prepareDeployInputs({ ctx: session.ctx, store, nodeFileSource: session.workspace }, { nodes: parseTargetList(this.flags.target) }) : undefined;
     const run = await openNodeRun(session, nodeRunOptions(this.flags, { sshKeyName, json: this.jsonEnabled(), title: initialise ? 'init-node' : 'update-node' }));
     if (sshKeyName !== undefined) checkSshKeyName(sshKeyName);
     const ctrlNodes = resolveTargets(run.servers, ctrlNames, sshKeyName === undefined ? undefined : path.join(session.workingDir, 'ssh', sshKeyName));
@@ -76,8 +82,8 @@ export abstract class ClusterNodeCommand extends BaseCommand<typeof ClusterNodeC
     try {
       const { nodes, etcdCluster } = await clusterNodeMap(session, run.servers, cp.cp, connection);
       const deployed = await deployNodes(
-        { ...deps, ctx: session.ctx, project: session.workspace, local: new NodeLocalFiles(session.workingDir), store: new FsSecretStore(path.join(session.workingDir, 'secrets')) },
-        { mode: 'cluster', targets: ready, nodes, nixosVersion: this.flags['nixos-version'], nodeModule: this.flags['node-module'], etcdCluster, parts: 'apps', rebuild: true, concurrency: this.flags.concurrency },
+        { ...deps, ctx: session.ctx, project: session.workspace, local: new NodeLocalFiles(session.workingDir), store },
+        { ...(inputs === undefined ? {} : { inputs }), mode: 'cluster', targets: ready, nodes, nixosVersion: this.flags['nixos-version'], nodeModule: this.flags['node-module'], etcdCluster, parts: 'apps', rebuild: true, concurrency: this.flags.concurrency },
       );
       ready = ready.filter((t) => deployed.some((o) => o.host === t.name && o.ok));
       const confd = await restartConfd(deps, ready, this.flags.concurrency);

@@ -3,8 +3,10 @@ import { Flags } from '@oclif/core';
 import { FsSecretStore } from '../../adapters/secret-store/fs-secret-store.js';
 import { NodeLocalFiles } from '../../adapters/node-local-files.js';
 import { NodeWorkspace } from '../../adapters/node-workspace.js';
+import { prepareDeployInputs } from '../../core/deploy/deploy-inputs.js';
 import { deployNodes, type DeployResult } from '../../core/deploy/deploy-nodes.js';
 import type { NodeAddresses } from '../../core/deploy/placeholders.js';
+import { parseTargetList } from '../../core/targets.js';
 import { UserError } from '../../domain/errors.js';
 import { BaseCommand } from '../base-command.js';
 import { clusterNodeMap } from '../cluster-node-map.js';
@@ -56,6 +58,15 @@ nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as u
     }
     const session = this.openProject();
     const sshKeyName = this.sshKeyName(session);
+    const store = new FsSecretStore(path.join(session.workingDir, 'secrets'));
+    const testDir = this.flags['test-dir'];
+    const nodeFileSource = testDir === undefined ? undefined : new NodeWorkspace(path.resolve(testDir));
+    // Inputs first: the password (prompted before a task list is drawn) and the referenced
+    // secrets, before the control plane or any node is reached.
+    const inputs =
+      ctor.parts === 'system'
+        ? undefined
+        : await prepareDeployInputs({ ctx: session.ctx, store, nodeFileSource: nodeFileSource ?? session.workspace }, { nodes: parseTargetList(this.flags.target) });
     const run = await openNodeRun(session, nodeRunOptions(this.flags, { sshKeyName, json: this.jsonEnabled(), title: `deploy (${mode})` }));
     try {
       let nodes = new Map<string, NodeAddresses>(run.servers.map((s) => [s.name, { ipv4: s.address }]));
@@ -74,14 +85,13 @@ nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as u
           await cp.close();
         }
       }
-      const testDir = this.flags['test-dir'];
       const outcomes = await deployNodes(
         {
           ...run.deps,
           ctx: session.ctx,
           project: session.workspace,
           local: new NodeLocalFiles(session.workingDir),
-          store: new FsSecretStore(path.join(session.workingDir, 'secrets')),
+          store,
         },
         {
           mode,
@@ -91,7 +101,8 @@ nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as u
           parts: ctor.parts,
           nodeModule: this.flags['node-module'] ?? (mode === 'fleet' ? 'node_types/standalone_machine.nix' : 'node_types/cluster_node.nix'),
           ...(etcdCluster === undefined ? {} : { etcdCluster }),
-          ...(testDir === undefined ? {} : { nodeFileSource: new NodeWorkspace(path.resolve(testDir)) }),
+          ...(nodeFileSource === undefined ? {} : { nodeFileSource }),
+          ...(inputs === undefined ? {} : { inputs }),
           rebuild: ctor.alwaysRebuild || (this.flags.rebuild ?? mode === 'fleet'),
           concurrency: run.concurrency,
         },

@@ -12,7 +12,7 @@ import { createConnector } from '../node-run.js';
 import { targetFlag } from '../node-flags.js';
 import { openProvider } from '../open-provider.js';
 import { ownershipLabels } from '../project-labels.js';
-import { hostResults, type HostResultsJson } from './host-results.js';
+import { finishWithStates, type HostResultsJson } from './host-results.js';
 
 /** `fleet destroy` and `cluster destroy`. */
 export abstract class DestroyCommand extends BaseCommand<typeof DestroyCommand> {
@@ -61,9 +61,7 @@ the command says so and exits 0.`;
       if (!this.jsonEnabled()) printResult('Nothing deleted.');
       return { ok: true, message: 'cancelled' };
     }
-    printNote(summarise(result.outcomes));
-    process.exitCode = result.outcomes.every((o) => o.ok) ? ExitCode.ok : ExitCode.failed;
-    return hostResults(result.outcomes.map((o) => ({ ...o, value: o.value === undefined ? undefined : { state: o.value } })));
+    return finishWithStates(result.outcomes);
   }
 
   /** Stops flannel where reachable and deletes each node's registration and leases in etcd. */

@@ -10,6 +10,7 @@ import { rebuild } from '../cluster/node-setup.js';
 import { forEachHost, HostStepFailed, reusingConnections, type FanoutDeps, type HostOutcome } from '../remote/fanout.js';
 import { nixSystemOf, publicKeyOf } from '../remote/node-identity.js';
 import { secretsPassword } from '../secrets/secrets-password.js';
+import { prepareDeployInputs, type DeployInputs } from './deploy-inputs.js';
 import { substituteSecretValue, type DeployMode, type NodeMap } from './placeholders.js';
 import { APP_MODULES_ROOT, buildDeployPlan, staleAppModuleFiles, type DeployPlan } from './plan.js';
 import { ManifestKey, syncSecrets, type SecretsSyncResult } from './secrets-sync.js';
@@ -41,6 +42,8 @@ export interface DeployParams {
   readonly nodeFileSource?: Workspace;
   readonly rebuild: boolean;
   readonly concurrency: number;
+  /** Settled by the caller before its own first remote change (init-node); else asked here, before any connection. */
+  readonly inputs?: DeployInputs;
 }
 
 export interface DeployResult {
@@ -115,8 +118,12 @@ export async function deployNodes(deps: DeployDeps, params: DeployParams): Promi
   // Trusted keys only appear in node files, which a `system` deploy does not upload.
   const trustedNames = params.parts === 'system' ? [] : storeNames.filter((n) => n.startsWith(TRUSTED_KEYS_PREFIX));
 
-  // The password is needed when any secret is referenced, or trusted keys are stored; asked once.
-  let password: SecretValue | undefined;
+  // Inputs first: the password (checked) and the referenced secrets, before any host is reached.
+  const inputs =
+    params.parts === 'system'
+      ? { password: undefined }
+      : (params.inputs ?? (await prepareDeployInputs({ ctx: deps.ctx, store: deps.store, nodeFileSource: params.nodeFileSource ?? deps.project }, { nodes: params.targets.map((t) => t.name) })));
+  let password: SecretValue | undefined = inputs.password;
   const passwordOnce = async (): Promise<SecretValue> => (password ??= await obtainPassword(deps.ctx, secretsPassword));
   const trustedPublicKeys: string[] = [];
   for (const name of trustedNames) trustedPublicKeys.push((await deps.store.read(name, await passwordOnce())).reveal().toString('utf8').trim());

@@ -45,16 +45,44 @@ export function serverLabels(labels: OwnershipLabels): Record<string, string> {
   return { ...projectLabels(labels), [ROLE_KEY]: labels.role };
 }
 
+/** Whose a resource is, as its labels say. */
+export type Ownership =
+  | { readonly kind: 'ours' }
+  /** Labelled by another nix-infra project (another project id): never ours to take. */
+  | { readonly kind: 'other-project'; readonly owner: string }
+  /** No nix-infra labels (the upstream tool, the Console, another tool): adoptable. */
+  | { readonly kind: 'unlabelled' };
+
+export function ownershipOf(raw: unknown, project: string): Ownership {
+  const managedBy = field(raw, 'labels', MANAGED_BY_KEY);
+  const owner = field(raw, 'labels', PROJECT_KEY);
+  if (managedBy === MANAGED_BY && owner === project) return { kind: 'ours' };
+  if (managedBy === MANAGED_BY && typeof owner === 'string') return { kind: 'other-project', owner };
+  return { kind: 'unlabelled' };
+}
+
 /**
  * Why a resource (server, placement group) as the API describes it is not this project's, or
  * undefined when it is: labelled managed-by=nix-infra with the same project.
  */
 export function notOurs(raw: unknown, project: string): string | undefined {
-  const managedBy = field(raw, 'labels', MANAGED_BY_KEY);
-  const owner = field(raw, 'labels', PROJECT_KEY);
-  if (managedBy === MANAGED_BY && owner === project) return undefined;
-  if (managedBy === MANAGED_BY && typeof owner === 'string') {
-    return `it belongs to nix-infra project "${owner}", not "${project}"; left alone`;
-  }
+  const ownership = ownershipOf(raw, project);
+  if (ownership.kind === 'ours') return undefined;
+  if (ownership.kind === 'other-project') return `it belongs to nix-infra project "${ownership.owner}", not "${project}"; left alone`;
   return `it was not created by this nix-infra project (no ${MANAGED_BY_KEY}=${MANAGED_BY}, ${PROJECT_KEY}=${project} labels); left alone`;
+}
+
+/** The command that labels an unlabelled server as this project's (servers adopt). */
+export function adoptCommand(name: string, role: string): string {
+  return `nix-infra servers adopt --target ${name} --role ${role}`;
+}
+
+/**
+ * notOurs for a server the operator named (provision, destroy): an unlabelled one may be this
+ * project's, made by the upstream tool or by hand, so the reason says how to adopt it.
+ */
+export function serverNotOurs(raw: unknown, name: string, labels: OwnershipLabels): string | undefined {
+  const reason = notOurs(raw, labels.project);
+  if (reason === undefined || ownershipOf(raw, labels.project).kind !== 'unlabelled') return reason;
+  return `${reason}. If it is this project's server (made by the upstream tool or by hand), adopt it: \`${adoptCommand(name, labels.role)}\``;
 }
