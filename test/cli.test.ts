@@ -120,6 +120,16 @@ describe('CLI surface', () => {
     }
   });
 
+  it('on a terminal a mistyped command is offered to be run; declining is a usage error', async () => {
+    const spec = { argv: [process.execPath, path.join(repoRoot, 'bin', 'run.js'), 'sercrets', 'list'], answers: [['Did you mean', 'n']] };
+    const { stdout } = await promisify(execFile)('python3', [path.join(repoRoot, 'test', 'support', 'pty_run.py'), JSON.stringify(spec)], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', TERM: 'dumb' },
+    });
+    const { exit, transcript } = JSON.parse(stdout) as { exit: number; transcript: string };
+    assert.match(transcript, /Did you mean .*secrets list/);
+    assert.equal(exit, 64, transcript);
+  });
+
   it('a usage error names the help of the command that was run', async () => {
     const cases: Array<[string[], string]> = [
       [['servers', 'list', '--no-such-flag'], 'nix-infra servers list --help'],
