@@ -28,7 +28,9 @@ export function reportFailure(error: unknown, context: FailureContext): number {
   if (shape.code === 'EEXIT') return shape.oclif?.exit ?? ExitCode.ok;
 
   if (error instanceof UserError) {
-    const lines = [`Error: ${error.message}`, ...error.hints.map((hint) => `  hint: ${hint}`)];
+    // A flag's own parser threw it; oclif wrapped the message in "Parsing --x" and a help line.
+    const message = error.message.replace(/^Parsing --\S+ \n\t/, '').replace(/\nSee more help with --help$/, '');
+    const lines = [`Error: ${message}`, ...error.hints.map((hint) => `  hint: ${hint}`)];
     if (context.debug && error.stack) lines.push(error.stack);
     process.stderr.write(`${lines.join('\n')}\n`);
     return error.exitCode;

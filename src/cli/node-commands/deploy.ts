@@ -6,7 +6,7 @@ import { NodeWorkspace } from '../../adapters/node-workspace.js';
 import { deployNodes, type DeployResult } from '../../core/deploy/deploy-nodes.js';
 import type { NodeAddresses } from '../../core/deploy/placeholders.js';
 import { UserError } from '../../domain/errors.js';
-import { BaseCommand } from '../base-command.js';
+import { BaseCommand, existingFolder } from '../base-command.js';
 import { clusterNodeMap } from '../cluster-node-map.js';
 import { controlNodeNames, ctrlNodesOption, openControlPlane } from '../control-plane-session.js';
 import { connectionFlags, targetFlag } from '../node-flags.js';
@@ -55,6 +55,7 @@ nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as u
       });
     }
     const session = this.openProject();
+    const testDir = this.flags['test-dir'] === undefined ? undefined : existingFolder(path.resolve(this.flags['test-dir']), '--test-dir');
     const sshKeyName = this.sshKeyName(session);
     const run = await openNodeRun(session, nodeRunOptions(this.flags, { sshKeyName, json: this.jsonEnabled(), title: `deploy (${mode})` }));
     try {
@@ -74,7 +75,6 @@ nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as u
           await cp.close();
         }
       }
-      const testDir = this.flags['test-dir'];
       const outcomes = await deployNodes(
         {
           ...run.deps,
@@ -91,7 +91,7 @@ nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as u
           parts: ctor.parts,
           nodeModule: this.flags['node-module'] ?? (mode === 'fleet' ? 'node_types/standalone_machine.nix' : 'node_types/cluster_node.nix'),
           ...(etcdCluster === undefined ? {} : { etcdCluster }),
-          ...(testDir === undefined ? {} : { nodeFileSource: new NodeWorkspace(path.resolve(testDir)) }),
+          ...(testDir === undefined ? {} : { nodeFileSource: new NodeWorkspace(testDir) }),
           rebuild: ctor.alwaysRebuild || (this.flags.rebuild ?? mode === 'fleet'),
           concurrency: run.concurrency,
         },
