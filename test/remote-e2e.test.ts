@@ -124,7 +124,7 @@ describe('remote commands on sandbox hosts', { skip, timeout: 120_000 }, () => {
     assert.equal(await exists(path.join(dir, 'secrets', 'never')), false);
   });
 
-  it('upload --remote-path and node names are taken literally or refused, never run', async (t) => {
+  it('upload --remote-path is taken literally; a name that is no hostname is refused before any host is reached', async (t) => {
     const { dir, sandbox } = await project(t);
     await writeFile(path.join(dir, 'f.txt'), 'x');
     const weird = '/root/x; touch /root/canary6 $(touch /root/canary7)';
@@ -133,9 +133,17 @@ describe('remote commands on sandbox hosts', { skip, timeout: 120_000 }, () => {
     assert.equal(await readFile(upper(sandbox, 'node001', ...weird.split('/').filter(Boolean), 'f.txt'), 'utf8'), 'x');
     for (const c of ['canary6', 'canary7']) assert.equal(await exists(upper(sandbox, 'node001', 'root', c)), false);
 
-    const badName = await runCli(['fleet', 'cmd', '-d', dir, '--target', 'node001;touch /root/canary8', 'true']);
-    assert.equal(badName.code, 2);
-    assert.equal(await exists(upper(sandbox, 'node001', 'root', 'canary8')), false);
+    // A node name never reaches a remote shell: it is refused as a name (not as an unknown
+    // node), for the whole command, before node002 (valid, not yet pinned) is connected to.
+    const badName = await runCli(['fleet', 'cmd', '-d', dir, '--target', 'node002 node001;touch /root/canary8', 'touch /root/canary9']);
+    assert.equal(badName.code, 2, badName.stderr);
+    assert.match(badName.stderr, /^Error: not a valid node name: "node001;touch", "\/root\/canary8"$/m);
+    const node002 = sandbox.hosts.find((h) => h.name === 'node002');
+    const pinned = await readFile(path.join(dir, 'ssh', 'known_hosts'), 'utf8');
+    assert.ok(node002 && !pinned.split('\n').some((line) => line.startsWith(`${node002.ip} `)), 'node002 was not connected to');
+    for (const host of ['node001', 'node002']) {
+      for (const c of ['canary8', 'canary9']) assert.equal(await exists(upper(sandbox, host, 'root', c)), false, `${host} ${c}`);
+    }
   });
 });
 
@@ -200,7 +208,10 @@ describe('secrets never leak while an action saves one', { skip, timeout: 60_000
     // The output value exists on the host only in a file, printed with cat (whose argv is a
     // path). The --env-vars value reaches the script through the environment, never argv.
     await sandbox.exec('node001', ['sh', '-c', `printf %s '${value}' > /root/.value`]);
-    await writeFile(path.join(dir, 'app_modules', 'probe', 'action.sh'), 'cat /root/.value\n[ -n "$TOKEN" ] || exit 9\nsleep 2\n');
+    // The script holds until the test has seen it running in ps (a fact, not a sleep), so the
+    // samples are taken while the process that carries both values exists.
+    await sandbox.exec('node001', ['touch', '/root/hold']);
+    await writeFile(path.join(dir, 'app_modules', 'probe', 'action.sh'), 'cat /root/.value\n[ -n "$TOKEN" ] || exit 9\nwhile [ -e /root/hold ]; do sleep 0.05; done\n');
     const child = spawn(process.execPath, [path.resolve('bin/run.js'), 'fleet', 'action', '-d', dir, '--target', 'node001', '--app-module', 'probe', '--cmd', 'x', '--env-vars', `TOKEN=${envValue}`, '--save-as-secret', 'leak.check', '--batch'], {
       env: { PATH: process.env.PATH ?? '', ...PASS },
     });
@@ -209,7 +220,7 @@ describe('secrets never leak while an action saves one', { skip, timeout: 60_000
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
     let running = true;
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => ((running = false), resolve(code))));
-    let samples = 0;
+    let whileRunning = 0;
     while (running) {
       const local = await new Promise<string>((resolve) => {
         const ps = spawn('ps', ['-eo', 'args']);
@@ -221,10 +232,12 @@ describe('secrets never leak while an action saves one', { skip, timeout: 60_000
       assert.ok(!local.includes(value), 'local ps shows the secret');
       assert.ok(!remote.stdout.includes(value), 'host ps shows the secret');
       assert.ok(!remote.stdout.includes(envValue), 'host ps shows an --env-vars value');
-      samples += 1;
+      if (/nix-infra-action-\S+\.sh/.test(remote.stdout)) whileRunning += 1;
+      // Two samples taken while the action runs are enough; then let it end.
+      if (whileRunning === 2) await sandbox.exec('node001', ['rm', '-f', '/root/hold']);
     }
     assert.equal(await exited, 0, output);
-    assert.ok(samples >= 2, `sampled ps ${samples} times`);
+    assert.ok(whileRunning >= 2, 'ps was sampled while the action ran');
     assert.ok(!output.includes(value), 'the CLI printed the secret');
     const tmpLeft = (await readdir(upper(sandbox, 'node001', 'tmp')).catch(() => [])).filter((f) => f.startsWith('nix-infra-action'));
     assert.deepEqual(tmpLeft, [], 'the script and its variables file are removed');

@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { wholeNumberFlag } from './numeric-flag.js';
 
 /** `--target`, as upstream ("a b"), with commas, or repeated. */
 export const targetFlag = Flags.string({
@@ -10,14 +11,14 @@ export const targetFlag = Flags.string({
 
 /** Flags of every command that connects to nodes. */
 export const connectionFlags = {
-  concurrency: Flags.integer({
+  concurrency: wholeNumberFlag({
     summary: 'Hosts worked on at the same time.',
     default: 32,
     min: 1,
     max: 1024,
     helpGroup: 'CONNECTION',
   }),
-  'connect-timeout': Flags.integer({
+  'connect-timeout': wholeNumberFlag({
     summary: 'Seconds to establish one SSH connection, retries included.',
     default: 20,
     min: 1,

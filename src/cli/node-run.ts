@@ -1,9 +1,10 @@
 import path from 'node:path';
+import { readPrivateKeyFile } from '../adapters/ssh/private-key-file.js';
 import { Ssh2Connector } from '../adapters/ssh/ssh2-connector.js';
 import { envValue } from '../config/env.js';
 import type { FanoutDeps, HostOutcome } from '../core/remote/fanout.js';
 import { checkSshKeyName } from '../domain/names.js';
-import { parseTargetList, resolveTargets } from '../core/targets.js';
+import { checkAcceptedKeyNodes, parseTargetList, resolveTargets } from '../core/targets.js';
 import { ExitCode, UserError } from '../domain/errors.js';
 import type { ServerInfo } from '../ports/provider.js';
 import type { Reporter } from '../ports/reporter.js';
@@ -53,6 +54,9 @@ export async function prepareConnections(session: ProjectSession, options: Omit<
   }
   const servers = await provider.listServers();
   const targets = resolveTargets(servers, parseTargetList(options.targetValues), defaultKeyPath);
+  checkAcceptedKeyNodes(servers, parseTargetList(options.acceptHostKey));
+  // A key file that is no key, or readable by others, is the operator's to fix: say so before any host.
+  for (const keyPath of new Set(targets.map((t) => t.keyPath))) await readPrivateKeyFile(keyPath);
   return { connector: createConnector(session, options), targets, servers };
 }
 

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import ssh2 from 'ssh2';
 import { OperationFailed, UserError } from '../../domain/errors.js';
 import { fingerprint, hostKeyFromBlob, hostPattern, type HostKey } from '../../remote/known-hosts.js';
@@ -6,6 +5,7 @@ import type { ConnectOptions, HostConnector, HostTarget, RemoteHost } from '../.
 import { hostKeyAlgorithmsFor } from './host-key-algorithms.js';
 import { createLimiter } from '../../util/concurrency.js';
 import { KnownHostsFile } from './known-hosts-file.js';
+import { readPrivateKeyFile } from './private-key-file.js';
 import { coalescingSocket } from './coalescing-socket.js';
 import { Ssh2Host } from './ssh2-host.js';
 
@@ -111,11 +111,7 @@ export class Ssh2Connector implements HostConnector {
   private privateKey(target: HostTarget): Promise<Buffer> {
     let key = this.keyCache.get(target.keyPath);
     if (key === undefined) {
-      key = readFile(target.keyPath).catch((err: NodeJS.ErrnoException) => {
-        throw new UserError(`${target.name}: cannot read the SSH key ${target.keyPath} (${err.code ?? err.message})`, {
-          hints: ['create it with `nix-infra ssh-key create`, or fix ssh_key in servers.yaml'],
-        });
-      });
+      key = readPrivateKeyFile(target.keyPath);
       this.keyCache.set(target.keyPath, key);
     }
     return key;

@@ -8,7 +8,7 @@ import { deployNodes, type DeployResult } from '../../core/deploy/deploy-nodes.j
 import type { NodeAddresses } from '../../core/deploy/placeholders.js';
 import { parseTargetList } from '../../core/targets.js';
 import { UserError } from '../../domain/errors.js';
-import { BaseCommand } from '../base-command.js';
+import { BaseCommand, existingFolder } from '../base-command.js';
 import { clusterNodeMap } from '../cluster-node-map.js';
 import { controlNodeNames, ctrlNodesOption, openControlPlane } from '../control-plane-session.js';
 import { connectionFlags, targetFlag } from '../node-flags.js';
@@ -57,10 +57,11 @@ nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as u
       });
     }
     const session = this.openProject();
+    // A --test-dir that does not exist is an input error, found before anything is reached.
+    const testDir = this.flags['test-dir'] === undefined ? undefined : existingFolder(path.resolve(this.flags['test-dir']), '--test-dir');
     const sshKeyName = this.sshKeyName(session);
     const store = new FsSecretStore(path.join(session.workingDir, 'secrets'));
-    const testDir = this.flags['test-dir'];
-    const nodeFileSource = testDir === undefined ? undefined : new NodeWorkspace(path.resolve(testDir));
+    const nodeFileSource = testDir === undefined ? undefined : new NodeWorkspace(testDir);
     // Inputs first: the password (prompted before a task list is drawn) and the referenced
     // secrets, before the control plane or any node is reached.
     const inputs =

@@ -20,6 +20,7 @@ import { openProvider } from '../open-provider.js';
 import { ownershipLabels } from '../project-labels.js';
 import { templatesDir } from '../package-paths.js';
 import { hostResults, type HostResultsJson } from './host-results.js';
+import { wholeNumberFlag } from '../numeric-flag.js';
 
 /** `fleet provision`, `cluster provision` and the flat `provision`: the role is the only difference. */
 export abstract class ProvisionCommand extends BaseCommand<typeof ProvisionCommand> {
@@ -49,10 +50,10 @@ conversion failed in a way that may pass are retried (--retries), the others are
     'nixos-infect-source': Flags.string({ summary: `Raw-file base URL of nixos-infect (default NIXOS_INFECT_SOURCE, else ${DEFAULT_INFECT_SOURCE}).`, helpGroup: 'CONVERSION' }),
     'nixos-infect-ref': Flags.string({ summary: 'Commit of nixos-infect to run (default NIXOS_INFECT_REF, else a pinned commit).', helpGroup: 'CONVERSION' }),
     'nixos-infect-sha256': Flags.string({ summary: 'Expected SHA-256 of the script (default NIXOS_INFECT_SHA256); checked on the node.', helpGroup: 'CONVERSION' }),
-    'reboot-timeout': Flags.integer({ summary: 'Seconds a machine may take to come back from its reboot.', default: 900, min: 10, helpGroup: 'CONVERSION' }),
-    retries: Flags.integer({ summary: 'Extra rounds for hosts whose conversion failed in a way that may pass.', default: 2, min: 0, max: 10, helpGroup: 'CONVERSION' }),
+    'reboot-timeout': wholeNumberFlag({ summary: 'Seconds a machine may take to come back from its reboot.', default: 900, min: 10, max: 86400, helpGroup: 'CONVERSION' }),
+    retries: wholeNumberFlag({ summary: 'Extra rounds for hosts whose conversion failed in a way that may pass.', default: 2, min: 0, max: 10, helpGroup: 'CONVERSION' }),
     ...connectionFlags,
-    'connect-timeout': Flags.integer({
+    'connect-timeout': wholeNumberFlag({
       summary: 'Seconds to wait for SSH on each node (new servers take a while to start sshd).',
       default: 300,
       min: 1,

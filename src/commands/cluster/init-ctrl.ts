@@ -13,6 +13,7 @@ import { initControlNodes, type ControlNodeResult } from '../../core/cluster/ini
 import { seedControlPlane, waitForLeader } from '../../core/cluster/seed-control-plane.js';
 import { ExitCode } from '../../domain/errors.js';
 import { printResult } from '../../ui/output.js';
+import { wholeNumberFlag } from '../../cli/numeric-flag.js';
 
 export default class ClusterInitCtrl extends BaseCommand<typeof ClusterInitCtrl> {
   static override summary = 'Set up the etcd control plane on the target nodes and seed the service mesh.';
@@ -38,7 +39,7 @@ the operator certificate, waits for a leader, and seeds flannel's network config
     'nixos-version': Flags.string({ summary: 'NixOS release of the nodes, e.g. 25.05.', required: true }),
     'cluster-uuid': Flags.string({ summary: 'etcd cluster token; keep it for the life of the cluster.', required: true }),
     'overlay-network': Flags.string({ summary: "flannel's overlay network (each node gets a /24 of it).", default: '10.0.0.0/8' }),
-    'health-timeout': Flags.integer({ summary: 'Seconds to wait for etcd to elect a leader after the rebuild.', default: 180, min: 5 }),
+    'health-timeout': wholeNumberFlag({ summary: 'Seconds to wait for etcd to elect a leader after the rebuild.', default: 180, min: 5, max: 3600 }),
     'ctrl-nodes': ctrlNodesOption('Every control node, when --target sets up only some (default: CTRL_NODES, else the targets).'),
     ...connectionFlags,
   };
