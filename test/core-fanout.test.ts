@@ -77,7 +77,7 @@ function fakeFleet(behaviour: (host: string, script: string) => Promise<ExecResu
       return host;
     },
     closeAll: async () => undefined,
-    pinPresentedKey: async () => undefined,
+    pinHostKey: async () => undefined,
     forgetHostKey: async () => undefined,
   };
   return { connector, written, peak: () => peak };

@@ -49,3 +49,14 @@ export class OperationFailed extends UserError {
     this.name = 'OperationFailed';
   }
 }
+
+/**
+ * A host presented another SSH host key than the one it must have (after a conversion: the key
+ * it was given before the reboot). Never retried: another attempt would only meet the same host.
+ */
+export class HostKeyMismatch extends OperationFailed {
+  constructor(message: string, hints: readonly string[] = []) {
+    super(message, hints);
+    this.name = 'HostKeyMismatch';
+  }
+}
