@@ -7,6 +7,8 @@ export const ExitCode = {
   failed: 1,
   invalidInput: 2,
   usage: 64,
+  /** Stopped by Ctrl-C (128 + SIGINT, as shells report it). */
+  interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

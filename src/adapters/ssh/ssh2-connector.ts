@@ -20,8 +20,17 @@ export interface ConnectorOptions {
   readonly acceptChangedKeyFor: ReadonlySet<string>;
   /** ssh-agent socket, used when a key is passphrase-protected. */
   readonly agentSocket: string | undefined;
-  readonly keepaliveIntervalMs?: number;
+  /**
+   * A host that answers nothing for this long is dead: SSH keepalives go every third of it and
+   * the connection ends when the third one is unanswered; an SFTP request unanswered for twice
+   * this long ends it too. Default 30 s.
+   */
+  readonly livenessMs?: number;
 }
+
+export const DEFAULT_LIVENESS_MS = 30_000;
+/** How long the end of a run waits for a host to answer again, to remove its part files. */
+const PART_FILE_CLEANUP_MS = 10_000;
 
 /** Errors worth another attempt: the host is booting, restarting sshd, or the network blinked. */
 const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ETIMEDOUT']);
@@ -55,6 +64,10 @@ export class Ssh2Connector implements HostConnector {
   private readonly handshake: <T>(task: () => Promise<T>) => Promise<T>;
   private readonly open = new Set<Ssh2Host>();
   private readonly keyCache = new Map<string, Promise<Buffer>>();
+
+  private get liveness(): number {
+    return this.options.livenessMs ?? DEFAULT_LIVENESS_MS;
+  }
 
   constructor(private readonly options: ConnectorOptions) {
     this.knownHosts = new KnownHostsFile(options.knownHostsFile);
@@ -103,9 +116,35 @@ export class Ssh2Connector implements HostConnector {
     await this.knownHosts.forget(hostPattern(target.address, target.port));
   }
 
+  /**
+   * Removes the part files of unfinished writes first (an interrupted run's, on live
+   * connections; a lost connection's, if its host answers again within a few seconds), then
+   * closes every connection.
+   */
   async closeAll(): Promise<void> {
-    for (const host of this.open) host.close();
+    const hosts = [...this.open];
     this.open.clear();
+    await Promise.all(hosts.map((host) => this.removePartFiles(host)));
+    for (const host of hosts) host.close();
+  }
+
+  private async removePartFiles(host: Ssh2Host): Promise<void> {
+    const parts = host.partFiles();
+    if (parts.length === 0) return;
+    if (host.lost() === undefined) return host.removePartFiles();
+    let again: Ssh2Host | undefined;
+    try {
+      again = (await this.connect(host.target, { timeoutMs: Math.min(PART_FILE_CLEANUP_MS, this.options.connectTimeoutMs) })) as Ssh2Host;
+      const files = await again.files();
+      await Promise.all(parts.map((part) => files.remove(part).catch(() => undefined)));
+    } catch {
+      // Still unreachable: the host's failure says why; its part files stay until it is back.
+    } finally {
+      if (again !== undefined) {
+        this.open.delete(again);
+        again.close();
+      }
+    }
   }
 
   private privateKey(target: HostTarget): Promise<Buffer> {
@@ -178,7 +217,7 @@ export class Ssh2Connector implements HostConnector {
         // an impostor that accepts any key on first contact; pre-pin keys to exclude that.
         const pin = toPin === undefined ? Promise.resolve() : toPin.replace ? this.knownHosts.replace(pattern, toPin.key) : this.knownHosts.record(pattern, toPin.key);
         pin.then(
-          () => resolve(new Ssh2Host(target, client, presentedKey)),
+          () => resolve(new Ssh2Host(target, client, { keepaliveBoundMs: this.liveness, progressMs: 2 * this.liveness }, presentedKey)),
           (err: Error) => {
             client.end();
             reject(new OperationFailed(`${target.name}: cannot update ${this.options.knownHostsFile}: ${err.message}`));
@@ -196,8 +235,9 @@ export class Ssh2Connector implements HostConnector {
         username: target.username,
         ...auth,
         readyTimeout: Math.max(1000, deadline - Date.now()),
-        keepaliveInterval: this.options.keepaliveIntervalMs ?? 15_000,
-        keepaliveCountMax: 4,
+        // ssh2 ends the connection when a keepalive finds keepaliveCountMax unanswered before it.
+        keepaliveInterval: Math.max(100, Math.floor(this.liveness / 3)),
+        keepaliveCountMax: 2,
         hostVerifier: verify,
         algorithms: { serverHostKey: hostKeyAlgorithmsFor(pinned) as ssh2.ServerHostKeyAlgorithm[] },
       });
