@@ -77,7 +77,7 @@ function fakeFleet(behaviour: (host: string, script: string) => Promise<ExecResu
       return host;
     },
     closeAll: async () => undefined,
-    pinPresentedKey: async () => undefined,
+    pinHostKey: async () => undefined,
     forgetHostKey: async () => undefined,
   };
   return { connector, written, peak: () => peak, active: () => active };
@@ -213,8 +213,8 @@ describe('concurrency primitives', () => {
         calls.push(`connect ${target.name}`);
         return { target } as RemoteHost;
       }
-      async pinPresentedKey(host: RemoteHost): Promise<void> {
-        calls.push(`pin ${host.target.name}`);
+      async pinHostKey(target: HostTarget): Promise<void> {
+        calls.push(`pin ${target.name}`);
       }
       async forgetHostKey(target: HostTarget): Promise<void> {
         calls.push(`forget ${target.name}`);
@@ -228,7 +228,7 @@ describe('concurrency primitives', () => {
     const reusing = reusingConnections(new ClassConnector(), new Map([['h1', open]]));
     assert.equal(await reusing.connect(h1), open, 'an open connection is reused');
     assert.equal((await reusing.connect(h2)).target, h2);
-    await reusing.pinPresentedKey(open);
+    await reusing.pinHostKey(h1, { type: 'ssh-ed25519', base64: 'AAAA' });
     await reusing.forgetHostKey(h2);
     await reusing.closeAll();
     assert.deepEqual(calls, ['connect h2', 'pin h1', 'forget h2', 'closeAll']);

@@ -73,7 +73,19 @@ export function createConnector(
     maxHandshakes: Math.min(options.concurrency, 16),
     acceptChangedKeyFor: new Set(parseTargetList(options.acceptHostKey)),
     agentSocket: envValue(session.ctx.env, 'SSH_AUTH_SOCK'),
+    livenessMs: livenessMs(session),
   });
+}
+
+/** NIX_INFRA_SSH_LIVENESS_SECONDS: how long a silent host is given before it counts as dead. */
+function livenessMs(session: ProjectSession): number | undefined {
+  const raw = envValue(session.ctx.env, 'NIX_INFRA_SSH_LIVENESS_SECONDS');
+  if (raw === undefined) return undefined;
+  const seconds = /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
+  if (!(seconds >= 3 && seconds <= 3600)) {
+    throw new UserError(`NIX_INFRA_SSH_LIVENESS_SECONDS must be a whole number of seconds from 3 to 3600, not ${JSON.stringify(raw)}`);
+  }
+  return seconds * 1000;
 }
 
 export async function openNodeRun(session: ProjectSession, options: NodeRunOptions): Promise<NodeRun> {

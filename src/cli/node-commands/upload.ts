@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { NodeLocalFiles } from '../../adapters/node-local-files.js';
 import { uploadTree, type UploadSummary } from '../../core/remote/upload.js';
 import { parseFileList } from '../../core/targets.js';
+import { ExitCode, UserError } from '../../domain/errors.js';
 import { BaseCommand } from '../base-command.js';
 import { connectionFlags, targetFlag } from '../node-flags.js';
 import { openNodeRun } from '../node-run.js';
@@ -31,13 +32,22 @@ the node never read half a file. Links to folders are skipped (with a warning).`
       session,
       nodeRunOptions(this.flags, { sshKeyName: this.sshKeyName(session), json: this.jsonEnabled(), title: `upload to ${this.flags['remote-path']}` }),
     );
-    const outcomes = await uploadTree(
-      { ...run.deps, local: new NodeLocalFiles(process.cwd()) },
-      { targets: run.targets, paths: parseFileList(this.flags.file), remotePath: this.flags['remote-path'], concurrency: run.concurrency },
-    ).catch(async (err: unknown) => {
+    // Ctrl-C: closing the connections removes the part files of the writes in flight first.
+    const interrupted = new Promise<'interrupted'>((resolve) => process.once('SIGINT', () => resolve('interrupted')));
+    const outcomes = await Promise.race([
+      uploadTree(
+        { ...run.deps, local: new NodeLocalFiles(process.cwd()) },
+        { targets: run.targets, paths: parseFileList(this.flags.file), remotePath: this.flags['remote-path'], concurrency: run.concurrency },
+      ),
+      interrupted,
+    ]).catch(async (err: unknown) => {
       await run.abort();
       throw err;
     });
+    if (outcomes === 'interrupted') {
+      await run.abort();
+      throw new UserError('upload interrupted; part files removed from the hosts that answered', { exitCode: ExitCode.interrupted });
+    }
     process.exitCode = await run.finish(outcomes);
     return hostResults(outcomes);
   }
