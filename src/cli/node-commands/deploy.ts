@@ -9,7 +9,7 @@ import { UserError } from '../../domain/errors.js';
 import { BaseCommand } from '../base-command.js';
 import { clusterNodeMap } from '../cluster-node-map.js';
 import { controlNodeNames, ctrlNodesOption, openControlPlane } from '../control-plane-session.js';
-import { connectionFlags, targetFlag } from '../node-flags.js';
+import { connectionFlags, mutatingFlags, targetFlag } from '../node-flags.js';
 import { openNodeRun } from '../node-run.js';
 import { hostResults, type HostResultsJson } from './host-results.js';
 import { nodeRunOptions } from './run-options.js';
@@ -42,6 +42,7 @@ nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as u
     rebuild: Flags.boolean({ summary: 'Run nixos-rebuild switch after the upload.', allowNo: true }),
     'ctrl-nodes': ctrlNodesOption('Cluster: control nodes (default: CTRL_NODES).'),
     ...connectionFlags,
+    ...mutatingFlags,
   };
 
   async run(): Promise<HostResultsJson<DeployResult>> {

@@ -6,7 +6,7 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { controlPlaneMembers, ctrlNodesOption, openControlPlane } from '../../cli/control-plane-session.js';
 import { hostResults, type HostResultsJson } from '../../cli/node-commands/host-results.js';
 import { nodeRunOptions } from '../../cli/node-commands/run-options.js';
-import { connectionFlags, targetFlag } from '../../cli/node-flags.js';
+import { connectionFlags, mutatingFlags, targetFlag } from '../../cli/node-flags.js';
 import { openNodeRun } from '../../cli/node-run.js';
 import { initControlNodes, type ControlNodeResult } from '../../core/cluster/init-ctrl.js';
 import { seedControlPlane, waitForLeader } from '../../core/cluster/seed-control-plane.js';
@@ -39,6 +39,7 @@ the operator certificate, waits for a leader, and seeds flannel's network config
     'health-timeout': Flags.integer({ summary: 'Seconds to wait for etcd to elect a leader after the rebuild.', default: 180, min: 5 }),
     'ctrl-nodes': ctrlNodesOption('Every control node, when --target sets up only some (default: CTRL_NODES, else the targets).'),
     ...connectionFlags,
+    ...mutatingFlags,
   };
 
   async run(): Promise<HostResultsJson<ControlNodeResult> & { seeded?: { key: string; outcome: string }[] }> {
