@@ -17,7 +17,7 @@ import { BaseCommand } from './base-command.js';
 import { controlNodeNames, ctrlNodesOption, openControlPlane } from './control-plane-session.js';
 import { hostResults, type HostResultsJson } from './node-commands/host-results.js';
 import { nodeRunOptions } from './node-commands/run-options.js';
-import { connectionFlags, targetFlag } from './node-flags.js';
+import { connectionFlags, mutatingFlags, targetFlag } from './node-flags.js';
 import { createConnector, openNodeRun } from './node-run.js';
 
 /** `cluster init-node` and `cluster update-node`: the same upload, different extras. */
@@ -35,6 +35,7 @@ export abstract class ClusterNodeCommand extends BaseCommand<typeof ClusterNodeC
     'service-group': Flags.string({ summary: 'Service groups the nodes consume: "backends services" (init-node).', default: '' }),
     rebuild: Flags.boolean({ summary: 'Rebuild after uploading (update-node; init-node always rebuilds).', default: false }),
     ...connectionFlags,
+    ...mutatingFlags,
   };
 
   async run(): Promise<HostResultsJson<ClusterNodeResult> & { registered?: { node: string; outcome: string }[] }> {

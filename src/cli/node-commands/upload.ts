@@ -4,7 +4,7 @@ import { uploadTree, type UploadSummary } from '../../core/remote/upload.js';
 import { parseFileList } from '../../core/targets.js';
 import { ExitCode, UserError } from '../../domain/errors.js';
 import { BaseCommand } from '../base-command.js';
-import { connectionFlags, targetFlag } from '../node-flags.js';
+import { connectionFlags, mutatingFlags, targetFlag } from '../node-flags.js';
 import { openNodeRun } from '../node-run.js';
 import { hostResults, type HostResultsJson } from './host-results.js';
 import { nodeRunOptions } from './run-options.js';
@@ -24,6 +24,7 @@ the node never read half a file. Links to folders are skipped (with a warning).`
     file: Flags.string({ summary: 'Local file(s) or folder(s): "a b" (split on spaces), or the flag repeated (one path each).', multiple: true, multipleNonGreedy: true, required: true }),
     'remote-path': Flags.string({ summary: 'Absolute folder on the nodes.', default: '/root/uploads' }),
     ...connectionFlags,
+    ...mutatingFlags,
   };
 
   async run(): Promise<HostResultsJson<UploadSummary>> {

@@ -6,7 +6,7 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { controlPlaneMembers, ctrlNodesOption, openControlPlane } from '../../cli/control-plane-session.js';
 import { hostResults, type HostResultsJson } from '../../cli/node-commands/host-results.js';
 import { nodeRunOptions } from '../../cli/node-commands/run-options.js';
-import { connectionFlags, targetFlag } from '../../cli/node-flags.js';
+import { connectionFlags, mutatingFlags, targetFlag } from '../../cli/node-flags.js';
 import { openNodeRun } from '../../cli/node-run.js';
 import { CLUSTER_STATE_FILE, rememberControlNodes } from '../../core/cluster/control-nodes.js';
 import { initControlNodes, type ControlNodeResult } from '../../core/cluster/init-ctrl.js';
@@ -42,6 +42,7 @@ the operator certificate, waits for a leader, and seeds flannel's network config
     'health-timeout': wholeNumberFlag({ summary: 'Seconds to wait for etcd to elect a leader after the rebuild.', default: 180, min: 5, max: 3600 }),
     'ctrl-nodes': ctrlNodesOption('Every control node, when --target sets up only some (default: CTRL_NODES, else the targets).'),
     ...connectionFlags,
+    ...mutatingFlags,
   };
 
   async run(): Promise<HostResultsJson<ControlNodeResult> & { seeded?: { key: string; outcome: string }[] }> {
