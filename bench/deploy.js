@@ -7,8 +7,8 @@
 //   - at the largest N: one host stopped (deployed count, time, exit code)
 //   - peak RSS of nix-infra (GNU time), SSH sessions per host per deploy (sshd's own log)
 // Usage: node bench/deploy.js [--sizes 8,32,64] [--delays 0,20,50] [--runs 3] [--write]
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,13 +72,49 @@ function onEveryHost(ips, sshOpts, script) {
   if (r.status !== 0) throw new Error(r.stderr);
 }
 
-function setDelay(n, ms) {
-  for (let k = 1; k <= n; k++) {
+const sleepMs = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+let proxy;
+
+/**
+ * Adds `ms` of round-trip time between this machine and every host, for nix-infra and the
+ * baselines alike: with tc netem when the kernel has it, else through bench/delay-proxy.js,
+ * which listens on 127.0.1.<k>:22 for host k (servers.yaml and the pinned keys then name those
+ * addresses). Returns the address to use for each host.
+ */
+function setDelay(n, ms, work) {
+  if (proxy) {
+    proxy.kill();
+    proxy = undefined;
+  }
+  const real = Array.from({ length: n }, (_, i) => `10.250.${SANDBOX_ID}.${11 + i}`);
+  let addresses = real;
+  if (ms > 0 && !netem) {
+    addresses = real.map((_, i) => `127.0.1.${i + 1}`);
+    const out = path.join(work.dir, 'proxy.out');
+    writeFileSync(out, '');
+    proxy = spawn(process.execPath, [path.join(root, 'bench', 'delay-proxy.js'), String(ms), ...real.map((ip, i) => `${addresses[i]}=${ip}:22`)], { stdio: ['ignore', openSync(out, 'w'), 'inherit'] });
+    for (let i = 0; i < 200 && !readFileSync(out, 'utf8').includes('ready'); i++) sleepMs(50);
+  }
+  for (let k = 1; k <= n && netem; k++) {
     const ns = `nxi${SANDBOX_ID}h${k}`;
     spawnSync('tc', ['-n', ns, 'qdisc', 'del', 'dev', 'eth0', 'root'], { stdio: 'ignore' });
     if (ms > 0) execFileSync('tc', ['-n', ns, 'qdisc', 'add', 'dev', 'eth0', 'root', 'netem', 'delay', `${ms}ms`, 'limit', '100000']);
   }
+  const map = (text) => real.reduce((t, ip, i) => t.replaceAll(`${ip} `, `${addresses[i]} `).replaceAll(`ip: ${ip}\n`, `ip: ${addresses[i]}\n`), text);
+  writeFileSync(path.join(work.project, 'servers.yaml'), map(readFileSync(path.join(work.dir, 'servers.yaml'), 'utf8')));
+  writeFileSync(path.join(work.project, 'ssh', 'known_hosts'), map(readFileSync(path.join(state, 'hosts.keys'), 'utf8')));
+  writeFileSync(path.join(work.dir, 'known_hosts'), map(readFileSync(path.join(state, 'hosts.keys'), 'utf8')));
+  return addresses;
 }
+
+/** netem needs the sch_netem kernel module; probe it once on a throwaway namespace. */
+const netem = (() => {
+  const ns = `nxi${SANDBOX_ID}probe`;
+  spawnSync('ip', ['netns', 'add', ns]);
+  const ok = spawnSync('tc', ['-n', ns, 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms']).status === 0;
+  spawnSync('ip', ['netns', 'del', ns]);
+  return ok;
+})();
 
 /** SSH sessions (exec, sftp, shell) each host's sshd started so far, summed over hosts. */
 function sessionCount(n) {
@@ -95,12 +131,11 @@ function benchSize(n, work, isLast) {
   // init needs the key the sandbox writes into the project.
   if (!work.made) makeProject(work.project, work.payload);
   work.made = true;
-  const knownHosts = path.join(state, 'hosts.keys');
+  writeFileSync(path.join(work.dir, 'servers.yaml'), readFileSync(path.join(work.project, 'servers.yaml')));
+  const knownHosts = path.join(work.dir, 'known_hosts');
   const key = path.join(work.project, 'ssh', 'sandbox');
   const names = Array.from({ length: n }, (_, i) => `node${String(i + 1).padStart(3, '0')}`);
-  const ips = Array.from({ length: n }, (_, i) => `10.250.${SANDBOX_ID}.${11 + i}`);
-  mkdirSync(path.join(work.project, 'ssh'), { recursive: true });
-  writeFileSync(path.join(work.project, 'ssh', 'known_hosts'), readFileSync(knownHosts));
+  let ips = setDelay(n, 0, work);
   mkdirSync(path.join(work.project, 'nodes'), { recursive: true });
   for (const name of names) writeFileSync(path.join(work.project, 'nodes', `${name}.nix`), nodeFile(name));
   writeFileSync(path.join(work.payload, 'node.nix'), nodeFile('nodeNNN'));
@@ -129,7 +164,7 @@ function benchSize(n, work, isLast) {
   };
   const rows = [];
   for (const delay of delays) {
-    setDelay(n, delay);
+    ips = setDelay(n, delay, work);
     const results = Object.fromEntries(Object.keys(cases).map((c) => [c, []]));
     // Each round runs every case once, the order reversed every other round (repeat always after
     // a first), so slow drifts of this shared machine hit both sides alike.
@@ -153,7 +188,7 @@ function benchSize(n, work, isLast) {
     });
     console.error(`N=${n} +${delay} ms: ${JSON.stringify(rows.at(-1))}`);
   }
-  setDelay(n, 0);
+  ips = setDelay(n, 0, work);
   let stopped;
   if (isLast) {
     // One host stopped: the others are deployed, it is reported failed within the connect timeout.
@@ -184,6 +219,7 @@ try {
     stopped = s.stopped ?? stopped;
   }
 } finally {
+  proxy?.kill();
   rmSync(dir, { recursive: true, force: true });
   try {
     sandbox('down');
@@ -205,7 +241,7 @@ if (stopped) {
   );
 }
 const report = [
-  `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}; sandbox hosts (network namespaces, OpenSSH sshd), latency added with tc netem on each host; median of ${runs} rounds, seconds; ratios are medians of per-round ratios; sessions = SSH sessions (exec channels) per host per deploy, from sshd's log, plus one login each.`,
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}; sandbox hosts (network namespaces, OpenSSH sshd), latency added ${netem ? 'with tc netem on each host' : 'by bench/delay-proxy.js (no sch_netem in this kernel)'}; median of ${runs} rounds, seconds; ratios are medians of per-round ratios; sessions = SSH sessions (exec channels) per host per deploy, from sshd's log, plus one login each.`,
   '',
   '| hosts | +RTT ms | deploy first | deploy repeat | tar\\|ssh | rsync | first/tar | repeat/tar | sessions first/repeat | peak RSS MB |',
   '|---|---|---|---|---|---|---|---|---|---|',

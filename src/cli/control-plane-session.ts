@@ -1,7 +1,4 @@
 import { Flags } from '@oclif/core';
-import { createEtcdControlPlane } from '../adapters/etcd/etcd-control-plane.js';
-import { openTunnels } from '../adapters/etcd/tunnels.js';
-import { ForgePki } from '../adapters/forge-pki.js';
 import { envValue } from '../config/env.js';
 import { readOperatorCredentials } from '../core/pki/operator-cert.js';
 import { parseTargetList, resolveTargets } from '../core/targets.js';
@@ -83,6 +80,13 @@ export async function openControlPlane(
   }
   for (const line of unreachable) session.reporter.emit({ kind: 'warning', message: `skipping ${line}` });
   try {
+    // Loaded here, not at start-up: etcd3 (grpc, protobufjs) and node-forge are a third of the
+    // start-up time of every command that shares this module, and fleet commands never use them.
+    const [{ createEtcdControlPlane }, { openTunnels }, { ForgePki }] = await Promise.all([
+      import('../adapters/etcd/etcd-control-plane.js'),
+      import('../adapters/etcd/tunnels.js'),
+      import('../adapters/forge-pki.js'),
+    ]);
     const credentials = await readOperatorCredentials({ workspace: session.workspace, pki: new ForgePki() });
     const tunnels = await openTunnels(hosts);
     const cp = createEtcdControlPlane({

@@ -94,6 +94,8 @@ const APPLY_SCRIPT = [
   `trap 'rm -rf -- "$stage"' EXIT`,
   `trap 'exit 129' HUP INT TERM PIPE`,
   'tar -x -m --no-same-owner -C "$stage" -f - || fail "$stage: the file set did not arrive complete (tar exit $?); nothing was replaced"',
+  // The archive's last entry: tar may end quietly on a cut at a block boundary, this may not.
+  '[ -f "$stage/meta/end" ] || fail "$stage: the file set did not arrive complete; nothing was replaced"',
   'mkdir -p -- "$stage/files" "$stage/meta"',
   'cd "$stage/files"',
   'if [ -s ../meta/changed.sums ]; then sha256sum -c --quiet --strict ../meta/changed.sums >&2 || fail "$stage: a file arrived damaged (checksum mismatch); nothing was replaced"; fi',
@@ -190,6 +192,7 @@ export function fileSetPayload(
     meta('dirs', dirs.map((d) => `${d}\n`).join('')),
     meta('want.z', want.map((p) => `${p}\0`).join('')),
     ...files,
+    meta('end', ''),
   ]);
   return { archive, changed, unchanged };
 }

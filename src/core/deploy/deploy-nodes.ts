@@ -16,7 +16,7 @@ import { secretsPassword } from '../secrets/secrets-password.js';
 import { substituteSecretValue, type DeployMode, type NodeMap } from './placeholders.js';
 import { APP_MODULES_ROOT, buildDeployPlan, type DeployPlan } from './plan.js';
 import { DecryptOnce } from './secret-values.js';
-import { ManifestKey, syncSecrets, type SecretsSyncResult } from './secrets-sync.js';
+import { knownSecretsState, ManifestKey, secretsStateProbes, syncSecrets, type KnownSecretsState, type SecretsSyncResult } from './secrets-sync.js';
 
 export interface DeployDeps extends FanoutDeps {
   readonly ctx: CoreContext;
@@ -111,6 +111,8 @@ interface Prepared {
   readonly plan: DeployPlan;
   readonly facts: NodeFacts;
   readonly values: ReadonlyMap<string, SecretValue>;
+  /** The secrets folders as planning read them. */
+  readonly secretsState: KnownSecretsState;
 }
 
 /**
@@ -133,25 +135,32 @@ export async function deployNodes(deps: DeployDeps, params: DeployParams): Promi
   let password: Promise<SecretValue> | undefined;
   const passwordOnce = (): Promise<SecretValue> => (password ??= obtainPassword(deps.ctx, secretsPassword));
   const decrypted = new DecryptOnce(deps.store, passwordOnce);
-  const trustedPublicKeys: string[] = [];
-  for (const name of trustedNames) trustedPublicKeys.push((await decrypted.read(name)).reveal().toString('utf8').trim());
+  // With secrets stored, the manifest key is derived from the password whatever the plans say
+  // (see below), so it is derived while the hosts are planned (scrypt runs off the main thread).
+  const earlyKey = params.parts !== 'system' && storeNames.length > 0 ? passwordOnce().then((p) => ManifestKey.derive(p)) : undefined;
+  earlyKey?.catch(() => undefined); // awaited below; a planning failure must not leave it unhandled
+  const trustedPublicKeys = await Promise.all(trustedNames.map(async (name) => (await decrypted.read(name)).reveal().toString('utf8').trim()));
 
   const prepared = new Map<string, Prepared>();
   const inputErrors: { host: string; error: UserError }[] = [];
   const prepare = async (host: RemoteHost): Promise<void> => {
     const name = host.target.name;
-    const facts = await readNodeFacts(host, params.nixosVersion === undefined);
+    const probed = await readNodeFacts(host, params.nixosVersion === undefined, params.parts === 'system' ? [] : secretsStateProbes());
+    const facts = probed.facts;
     const plan = selectParts(await planFor(deps, host, params, facts, trustedPublicKeys), name, params.parts);
     // Every secret value read and substituted before the first write anywhere.
-    const values = new Map<string, SecretValue>();
     const placeholders = { mode: params.mode, nodes: params.nodes, localhost: { name, ipv4: host.target.address, overlayIp: params.nodes.get(name)?.overlayIp } };
-    for (const secret of plan.secrets) {
-      if (!storeNames.includes(secret)) throw new UserError(`secret ${secret} is referenced but not stored`, { hints: [`store it with \`nix-infra secrets store --name ${secret}\``] });
+    const missing = plan.secrets.find((secret) => !storeNames.includes(secret));
+    if (missing !== undefined) throw new UserError(`secret ${missing} is referenced but not stored`, { hints: [`store it with \`nix-infra secrets store --name ${missing}\``] });
+    // Decrypted side by side (each is one scrypt on the thread pool), each once per run.
+    const read = await Promise.all(plan.secrets.map(async (secret) => [secret, await decrypted.read(secret)] as const));
+    const values = new Map<string, SecretValue>();
+    for (const [secret, value] of read) {
       // A pre-build secret is one value in both places, resolved with the full map (localhost.* too).
       const kind = plan.preBuildSecrets.includes(secret) ? 'pre-build' : 'secret';
-      values.set(secret, substituteSecretValue(await decrypted.read(secret), kind, placeholders));
+      values.set(secret, substituteSecretValue(value, kind, placeholders));
     }
-    prepared.set(name, { host, plan, facts, values });
+    prepared.set(name, { host, plan, facts, values, secretsState: knownSecretsState(probed.extra) });
   };
   const planning = await forEachHost(deps, params.targets, params.concurrency, async (host) => {
     try {
@@ -182,7 +191,8 @@ export async function deployNodes(deps: DeployDeps, params: DeployParams): Promi
   // neither, no hash is ever recorded (nothing is wanted), and the sync only removes leftovers
   // from the nodes, so a fixed key serves and no password is asked for.
   const anySecrets = params.parts !== 'system' && ([...prepared.values()].some((p) => p.plan.secrets.length > 0) || storeNames.length > 0);
-  const key = prepared.size === 0 ? undefined : await ManifestKey.derive(anySecrets ? await passwordOnce() : new SecretValue('no-secrets', 'no secrets referenced'));
+  const key =
+    prepared.size === 0 ? undefined : await (earlyKey ?? ManifestKey.derive(anySecrets ? await passwordOnce() : new SecretValue('no-secrets', 'no secrets referenced')));
 
   const planned = params.targets.filter((t) => prepared.has(t.name));
   const reuse: HostConnector = { ...deps.connector, connect: async (target) => prepared.get(target.name)?.host ?? deps.connector.connect(target) };
@@ -209,6 +219,7 @@ async function applyHost(deps: DeployDeps, params: DeployParams, ready: Prepared
     secrets: plan.secrets,
     preBuild: plan.preBuildSecrets,
     key,
+    known: ready.secretsState,
     valueFor: async (secret) => {
       const value = ready.values.get(secret);
       if (value === undefined) throw new HostStepFailed(`internal: secret ${secret} was not prepared`);

@@ -1,21 +1,27 @@
-import type { RemoteHost } from '../../ports/remote-host.js';
+import type { RemoteCommand, RemoteHost } from '../../ports/remote-host.js';
 import { applyCommand, factsCommand, fileSetPayload, parseFacts, parseRemoved, type NodeFacts } from '../../remote/file-set.js';
+import { parseProbe, probeCommand, type ProbeResult } from '../../remote/probe.js';
 import { HostStepFailed } from '../remote/fanout.js';
 import { outputTail } from '../remote/output-lines.js';
 import { APP_MODULES_ROOT, NIXOS_DIR, staleAppModuleFiles, type DeployPlan } from './plan.js';
 
 /**
  * A deploy's files in a fixed number of round trips per host, however many files there are
- * (decision 0010): one exec reads what the node has (with the facts planning needs), one exec
+ * (decision 0010): one exec reads what the node has (with everything else planning reads), one exec
  * carries every changed file as a tar stream into a stage folder and swaps it in, and none when
  * nothing changed.
  */
 
-/** What planning needs from the node, and the checksums of the files it has, in one exec. */
-export async function readNodeFacts(host: RemoteHost, readVersion: boolean): Promise<NodeFacts> {
-  const result = await host.exec(factsCommand(NIXOS_DIR, readVersion));
+/**
+ * What planning needs from the node and the checksums of the files it has, plus any `extra`
+ * read-only commands (the secrets folders' state), all in one exec.
+ */
+export async function readNodeFacts(host: RemoteHost, readVersion: boolean, extra: readonly RemoteCommand[] = []): Promise<{ facts: NodeFacts; extra: ProbeResult[] }> {
+  const result = await host.exec(probeCommand([factsCommand(NIXOS_DIR, readVersion), ...extra]));
   if (result.exitCode !== 0) throw new HostStepFailed(`cannot read ${NIXOS_DIR} (exit ${result.exitCode ?? 'by signal'})`, outputTail(result.stdout, result.stderr));
-  return parseFacts(result.stdout);
+  const [facts, ...rest] = parseProbe(result.stdout, extra.length + 1);
+  if (facts === undefined || facts.exitCode !== 0) throw new HostStepFailed(`cannot read ${NIXOS_DIR} (exit ${facts?.exitCode ?? 'unknown'})`);
+  return { facts: parseFacts(facts.stdout), extra: rest };
 }
 
 export interface FileSetResult {
