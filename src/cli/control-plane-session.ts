@@ -47,7 +47,7 @@ export interface ControlPlaneSession {
 export async function openControlPlane(
   session: ProjectSession,
   options: { ctrlNodes: readonly string[]; sshKeyName: string | undefined; connectTimeoutSeconds: number; acceptHostKey: readonly string[] },
-  reuse?: { connector: HostConnector; hosts: readonly RemoteHost[] },
+  reuse?: { connector: HostConnector; hosts: readonly RemoteHost[]; unreachable?: readonly string[] },
 ): Promise<ControlPlaneSession> {
   let connector: HostConnector;
   let hosts: RemoteHost[];
@@ -55,6 +55,7 @@ export async function openControlPlane(
   if (reuse) {
     connector = reuse.connector;
     hosts = [...reuse.hosts];
+    unreachable.push(...(reuse.unreachable ?? []));
   } else {
     const prepared = await prepareConnections(session, {
       targetValues: options.ctrlNodes,
