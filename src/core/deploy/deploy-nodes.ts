@@ -152,7 +152,7 @@ export async function deployNodes(deps: DeployDeps, params: DeployParams): Promi
     const placeholders = { mode: params.mode, nodes: params.nodes, localhost: { name, ipv4: host.target.address, overlayIp: params.nodes.get(name)?.overlayIp } };
     const missing = plan.secrets.find((secret) => !storeNames.includes(secret));
     if (missing !== undefined) throw new UserError(`secret ${missing} is referenced but not stored`, { hints: [`store it with \`nix-infra secrets store --name ${missing}\``] });
-    // Decrypted side by side (each is one scrypt on the thread pool), each once per run.
+    // Each secret decrypted once per run, whichever host asks first (DecryptOnce).
     const read = await Promise.all(plan.secrets.map(async (secret) => [secret, await decrypted.read(secret)] as const));
     const values = new Map<string, SecretValue>();
     for (const [secret, value] of read) {
