@@ -29,8 +29,15 @@ describe('deploy on sandbox hosts: a control node and two cluster nodes', { skip
     assert.equal((await runCli(['init', '-d', dir, '--batch', '--template', 'cluster'], { env })).code, 0);
     const ctrl = await runCli(['init-ctrl', '-d', dir, '--target', 'node001', '--nixos-version', '25.05', '--cluster-uuid', 'deploy-e2e', '--batch'], { env });
     assert.equal(ctrl.code, 0, ctrl.stderr);
+    // Logins each host's sshd accepted so far (its own log, beside its overlay).
+    const logins = async (name: string) =>
+      (await readFile(path.join(path.dirname(upper(name)), 'sshd.log'), 'utf8')).split('\n').filter((l) => l.includes('Accepted publickey')).length;
+    const loginsBefore = await Promise.all(['node001', 'node002', 'node003'].map(logins));
     const join = await runCli(['init-node', '-d', dir, '--target', 'node002 node003', '--nixos-version', '25.05', '--service-group', 'services', '--batch'], { env });
     assert.equal(join.code, 0, join.stderr);
+    const after = await Promise.all(['node001', 'node002', 'node003'].map(logins));
+    // One connection per host for the whole command: set-up, apps deploy and confd share it.
+    assert.deepEqual(after.map((n, i) => n - (loginsBefore[i] as number)), [1, 1, 1], 'logins of node001 (control), node002, node003');
     // flannel would write these leases; the sandbox runs no flannel.
     for (const [node, subnet] of [['node002', '10.10.2.0'], ['node003', '10.10.3.0']] as const) {
       const put = await runCli(['etcd', 'put', `/coreos.com/network/subnets/${subnet}-24`, JSON.stringify({ PublicIP: ipOf(node), BackendType: 'wireguard' }), '-d', dir], { env });

@@ -36,8 +36,11 @@ export interface NodeRun {
   /** Every server the provider lists (placeholders may name any of them). */
   readonly servers: readonly ServerInfo[];
   readonly concurrency: number;
-  /** Closes connections, finishes the display, prints the summary; returns the exit code. */
-  finish(outcomes: readonly HostOutcome<unknown>[]): Promise<number>;
+  /**
+   * Closes connections (unless `keepConnections`: a later phase of the command reuses them and
+   * closes them itself), finishes the display, prints the summary; returns the exit code.
+   */
+  finish(outcomes: readonly HostOutcome<unknown>[], options?: { keepConnections?: boolean }): Promise<number>;
   /** Closes connections after an error that ended the command early. */
   abort(): Promise<void>;
 }
@@ -115,8 +118,8 @@ export async function openNodeRun(session: ProjectSession, options: NodeRunOptio
     targets,
     servers,
     concurrency: options.concurrency,
-    async finish(outcomes) {
-      await connector.closeAll();
+    async finish(outcomes, finishOptions) {
+      if (finishOptions?.keepConnections !== true) await connector.closeAll();
       await listr?.finish(outcomes);
       printNote(summarise(outcomes));
       return outcomes.every((o) => o.ok) ? ExitCode.ok : ExitCode.failed;

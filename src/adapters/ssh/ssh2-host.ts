@@ -187,6 +187,16 @@ export class Ssh2Host implements RemoteHost {
   }
 }
 
+/**
+ * SFTP status messages name no file ("No such file", "Permission denied"): every error leaving
+ * this class says which path and which operation, so two runs colliding on a node can be told
+ * apart (a missing folder, a file replaced meanwhile).
+ */
+function pathError(operation: string, remotePath: string, err: unknown): OperationFailed {
+  if (err instanceof OperationFailed) return err;
+  return new OperationFailed(`cannot ${operation} ${remotePath}: ${(err as Error).message}`);
+}
+
 /** SFTP operations with atomic writes (temp name + POSIX rename). */
 class Ssh2Files implements RemoteFiles {
   /** The server's umask, learned once per session (see `writeFile`). */
@@ -243,7 +253,7 @@ class Ssh2Files implements RemoteFiles {
       return { mode: stats.mode & 0o7777, size: stats.size, isDirectory: stats.isDirectory() };
     } catch (err) {
       if ((err as { code?: number }).code === SFTP_NO_SUCH_FILE) return undefined;
-      throw err;
+      throw pathError('stat', remotePath, err);
     }
   }
 
@@ -257,7 +267,7 @@ class Ssh2Files implements RemoteFiles {
       if (existing) throw new OperationFailed(`${current} exists and is not a folder`);
       await this.link.call<void>((cb) => this.sftp.mkdir(current, { mode }, (err) => cb(err, undefined))).catch(async (err: Error) => {
         // Another upload to the same host may have created it meanwhile.
-        if (!(await this.stat(current))?.isDirectory) throw err;
+        if (!(await this.stat(current))?.isDirectory) throw pathError('create the folder', current, err);
       });
     }
   }
@@ -280,12 +290,21 @@ class Ssh2Files implements RemoteFiles {
     });
     let closed = false;
     try {
-      await this.writeChunks(handle, source);
+      await this.writeChunks(handle, source).catch((err: unknown) => {
+        throw pathError('write', temp, err);
+      });
       // Set the exact mode before the file becomes visible, where the umask would have changed it.
-      if ((mode & umask) !== 0) await this.link.call<void>((cb) => this.sftp.fchmod(handle, mode, (err) => cb(err, undefined)));
+      if ((mode & umask) !== 0)
+        await this.link.call<void>((cb) => this.sftp.fchmod(handle, mode, (err) => cb(err, undefined))).catch((err: unknown) => {
+          throw pathError('set the mode of', temp, err);
+        });
       closed = true;
-      await this.link.call<void>((cb) => this.sftp.close(handle, (err) => cb(err, undefined)));
-      await this.link.call<void>((cb) => this.sftp.ext_openssh_rename(temp, remotePath, (err) => cb(err, undefined)));
+      await this.link.call<void>((cb) => this.sftp.close(handle, (err) => cb(err, undefined))).catch((err: unknown) => {
+        throw pathError('close', temp, err);
+      });
+      await this.link.call<void>((cb) => this.sftp.ext_openssh_rename(temp, remotePath, (err) => cb(err, undefined))).catch((err: unknown) => {
+        throw pathError(`rename ${temp} to`, remotePath, err);
+      });
       this.parts.delete(temp);
     } catch (err) {
       // On a live connection the part file goes now; when the connection is gone these calls
@@ -298,7 +317,7 @@ class Ssh2Files implements RemoteFiles {
           () => this.parts.delete(temp),
           () => undefined,
         );
-      throw err;
+      throw pathError('write', remotePath, err);
     }
   }
 
@@ -327,7 +346,9 @@ class Ssh2Files implements RemoteFiles {
   async remove(remotePath: string): Promise<void> {
     await this.link.call<void>((cb) =>
       this.sftp.unlink(remotePath, (err) => cb(err && (err as { code?: number }).code !== SFTP_NO_SUCH_FILE ? err : null, undefined)),
-    );
+    ).catch((err: unknown) => {
+      throw pathError('remove', remotePath, err);
+    });
   }
 }
 

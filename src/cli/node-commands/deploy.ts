@@ -32,7 +32,9 @@ before any node changes (an unknown one is named with file and line). Each refer
 changed goes over SSH into systemd-creds (/root/secrets/<name>; plaintext never on the node's
 disk, never in argv); unreferenced ones are removed; pre-build secrets go to /run/keys. Then
 nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as upstream). Without
---nixos-version, each node's running release is used for the rendering.`;
+--nixos-version, each node's running release is used for the rendering. A host that cannot be
+reached is reported failed with its cause while the others are deployed (--all-or-nothing: none
+is); changed files travel as one stream per host into a stage folder and are swapped in at once.`;
 
   static override enableJsonFlag = true;
 
@@ -42,6 +44,9 @@ nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as u
     'node-module': Flags.string({ summary: 'Node type uploaded as cluster_node.nix (default: standalone_machine.nix for fleet, cluster_node.nix for cluster).' }),
     'test-dir': Flags.string({ summary: 'Folder whose nodes/<node>.nix replaces the project\'s (upstream\'s test harness).' }),
     rebuild: Flags.boolean({ summary: 'Run nixos-rebuild switch after the upload.', allowNo: true }),
+    'all-or-nothing': Flags.boolean({
+      summary: 'Deploy no host unless every host could be reached and planned (default: an unreachable host fails alone).',
+    }),
     'ctrl-nodes': ctrlNodesOption('Cluster: control nodes (default: CTRL_NODES, else those init-ctrl remembered).'),
     ...connectionFlags,
     ...mutatingFlags,
@@ -107,6 +112,7 @@ nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as u
           ...(inputs === undefined ? {} : { inputs }),
           rebuild: ctor.alwaysRebuild || (this.flags.rebuild ?? mode === 'fleet'),
           concurrency: run.concurrency,
+          allOrNothing: this.flags['all-or-nothing'],
         },
       );
       process.exitCode = await run.finish(outcomes);
