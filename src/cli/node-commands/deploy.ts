@@ -7,6 +7,7 @@ import { deployNodes, type DeployResult } from '../../core/deploy/deploy-nodes.j
 import type { NodeAddresses } from '../../core/deploy/placeholders.js';
 import { UserError } from '../../domain/errors.js';
 import { BaseCommand } from '../base-command.js';
+import { operatorName } from '../operator.js';
 import { clusterNodeMap } from '../cluster-node-map.js';
 import { controlNodeNames, ctrlNodesOption, openControlPlane } from '../control-plane-session.js';
 import { connectionFlags, targetFlag } from '../node-flags.js';
@@ -82,6 +83,7 @@ nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as u
           project: session.workspace,
           local: new NodeLocalFiles(session.workingDir),
           store: new FsSecretStore(path.join(session.workingDir, 'secrets')),
+          recorder: { operator: operatorName(), cliVersion: this.config.version },
         },
         {
           mode,

@@ -11,14 +11,18 @@ import { forEachHost, HostStepFailed, type FanoutDeps, type HostOutcome } from '
 import { nixSystemOf, publicKeyOf } from '../remote/node-identity.js';
 import { secretsPassword } from '../secrets/secrets-password.js';
 import { substituteSecretValue, type DeployMode, type NodeMap } from './placeholders.js';
-import { APP_MODULES_ROOT, buildDeployPlan, staleAppModuleFiles, type DeployPlan } from './plan.js';
+import { APP_MODULES_ROOT, buildDeployPlan, selectParts, staleAppModuleFiles, type DeployPlan } from './plan.js';
 import { ManifestKey, syncSecrets, type SecretsSyncResult } from './secrets-sync.js';
+import { partInputsHash } from './inputs-hash.js';
+import { recordDeploy } from '../status/record-deploy.js';
 
 export interface DeployDeps extends FanoutDeps {
   readonly ctx: CoreContext;
   readonly project: Workspace;
   readonly local: LocalFiles;
   readonly store: SecretStore;
+  /** Who deploys, with which CLI: recorded on each node for `status`. */
+  readonly recorder: { readonly operator: string; readonly cliVersion: string };
 }
 
 export interface DeployParams {
@@ -53,7 +57,7 @@ export interface DeployResult {
 /** `nix-store.trusted-public-keys*` secrets: the keys `[%%nix-store.trusted-public-keys%%]` renders. */
 const TRUSTED_KEYS_PREFIX = 'nix-store.trusted-public-keys';
 
-async function planFor(deps: DeployDeps, host: RemoteHost, params: DeployParams, trustedPublicKeys: readonly string[]): Promise<DeployPlan> {
+async function planFor(deps: DeployDeps, host: RemoteHost, params: DeployParams, trustedPublicKeys: readonly string[]): Promise<{ plan: DeployPlan; nixosVersion: string }> {
   const hwArch = await nixSystemOf(host);
   const sshPublicKey = await publicKeyOf(deps.local, host.target);
   let nixosVersion = params.nixosVersion;
@@ -62,7 +66,7 @@ async function planFor(deps: DeployDeps, host: RemoteHost, params: DeployParams,
     nixosVersion = /^(\d{2}\.\d{2})/.exec(running)?.[1];
     if (nixosVersion === undefined) throw new HostStepFailed(`cannot tell which NixOS release runs here (nixos-version said ${JSON.stringify(running.trim())})`, ['pass --nixos-version']);
   }
-  return buildDeployPlan(deps.project, {
+  const plan = await buildDeployPlan(deps.project, {
     mode: params.mode,
     node: { name: host.target.name, ipv4: host.target.address, overlayIp: params.nodes.get(host.target.name)?.overlayIp },
     nodes: params.nodes,
@@ -74,21 +78,7 @@ async function planFor(deps: DeployDeps, host: RemoteHost, params: DeployParams,
     trustedPublicKeys,
     ...(params.nodeFileSource === undefined ? {} : { nodeFileSource: params.nodeFileSource }),
   });
-}
-
-/** The part of the plan the command deploys (see DeployParams.parts). */
-function selectParts(plan: DeployPlan, node: string, parts: DeployParams['parts']): DeployPlan {
-  if (parts === 'all') return plan;
-  const nodeFile = `/etc/nixos/${node}.nix`;
-  if (parts === 'apps') return { ...plan, files: plan.files.filter((f) => f.remotePath === nodeFile) };
-  return {
-    ...plan,
-    files: plan.files.filter((f) => f.remotePath !== nodeFile),
-    appModules: [],
-    directories: plan.directories.filter((d) => !d.startsWith(APP_MODULES_ROOT)),
-    secrets: [],
-    preBuildSecrets: [],
-  };
+  return { plan, nixosVersion };
 }
 
 /** app_modules/ on the node: files that no longer exist locally are removed, only inside the folder. */
@@ -122,9 +112,12 @@ export async function deployNodes(deps: DeployDeps, params: DeployParams): Promi
   for (const name of trustedNames) trustedPublicKeys.push((await deps.store.read(name, await passwordOnce())).reveal().toString('utf8').trim());
 
   const plans = new Map<string, DeployPlan>();
+  const versions = new Map<string, string>();
   const planning = await forEachHost(deps, params.targets, params.concurrency, async (host) => {
     opened.set(host.target.name, host);
-    plans.set(host.target.name, await planFor(deps, host, params, trustedPublicKeys));
+    const planned = await planFor(deps, host, params, trustedPublicKeys);
+    plans.set(host.target.name, planned.plan);
+    versions.set(host.target.name, planned.nixosVersion);
     return undefined;
   });
   const failedPlans = planning.filter((o) => !o.ok);
@@ -159,6 +152,18 @@ export async function deployNodes(deps: DeployDeps, params: DeployParams): Promi
     }
   }
   const reuse: HostConnector = { ...deps.connector, connect: async (target) => opened.get(target.name) ?? deps.connector.connect(target) };
+  const record = (host: RemoteHost, plan: DeployPlan, plannedVersion: string): Promise<void> => {
+    const at = deps.now().toISOString();
+    const parts = params.parts === 'all' ? (['system', 'apps'] as const) : ([params.parts] as const);
+    const entry = (part: 'system' | 'apps') => ({
+      inputsHash: partInputsHash(plan, host.target.name, part),
+      writtenAt: at,
+      nixosVersion: plannedVersion,
+      nodeModule: params.nodeModule,
+      fromTestDir: params.nodeFileSource !== undefined,
+    });
+    return recordDeploy(host, { parts: Object.fromEntries(parts.map((p) => [p, entry(p)])), rebuilt: params.rebuild, at, ...deps.recorder });
+  };
 
   return forEachHost({ ...deps, connector: reuse }, params.targets, params.concurrency, async (host) => {
     const name = host.target.name;
@@ -170,8 +175,10 @@ export async function deployNodes(deps: DeployDeps, params: DeployParams): Promi
     const removedAppModuleFiles = params.parts === 'system' ? [] : await syncAppModules(host, plan);
     step(`${plan.files.length + plan.appModules.length} files written${removedAppModuleFiles.length > 0 ? `, ${removedAppModuleFiles.length} stale app_modules files removed` : ''}`);
 
+    const full = plans.get(name) as DeployPlan;
     if (params.parts === 'system') {
       if (params.rebuild) await rebuild(deps, host);
+      await record(host, full, versions.get(name) as string);
       return { files: plan.files.length, removedAppModuleFiles, secrets: { sent: [], unchanged: [], removed: [] }, rebuilt: params.rebuild };
     }
     const own = values.get(name) ?? new Map<string, SecretValue>();
@@ -190,6 +197,7 @@ export async function deployNodes(deps: DeployDeps, params: DeployParams): Promi
       step('nixos-rebuild switch');
       await rebuild(deps, host);
     }
+    await record(host, full, versions.get(name) as string);
     return {
       files: plan.files.length + plan.appModules.length,
       removedAppModuleFiles,
