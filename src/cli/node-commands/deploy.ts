@@ -9,6 +9,7 @@ import type { NodeAddresses } from '../../core/deploy/placeholders.js';
 import { parseTargetList } from '../../core/targets.js';
 import { UserError } from '../../domain/errors.js';
 import { BaseCommand, existingFolder } from '../base-command.js';
+import { operatorName } from '../operator.js';
 import { clusterNodeMap } from '../cluster-node-map.js';
 import { controlNodeNames, ctrlNodesOption, openControlPlane } from '../control-plane-session.js';
 import { connectionFlags, mutatingFlags, targetFlag } from '../node-flags.js';
@@ -99,6 +100,7 @@ is); changed files travel as one stream per host into a stage folder and are swa
           project: session.workspace,
           local: new NodeLocalFiles(session.workingDir),
           store,
+          recorder: { operator: operatorName(), cliVersion: this.config.version },
         },
         {
           mode,

@@ -15,15 +15,19 @@ import { applyFileSet, readNodeFacts } from './file-transfer.js';
 import { secretsPassword } from '../secrets/secrets-password.js';
 import { prepareDeployInputs, type DeployInputs } from './deploy-inputs.js';
 import { substituteSecretValue, type DeployMode, type NodeMap } from './placeholders.js';
-import { APP_MODULES_ROOT, buildDeployPlan, type DeployPlan } from './plan.js';
+import { buildDeployPlan, selectParts, type DeployPlan } from './plan.js';
 import { DecryptOnce } from './secret-values.js';
 import { knownSecretsState, ManifestKey, secretsStateProbes, syncSecrets, type KnownSecretsState, type SecretsSyncResult } from './secrets-sync.js';
+import { partInputsHash } from './inputs-hash.js';
+import { recordDeploy } from '../status/record-deploy.js';
 
 export interface DeployDeps extends FanoutDeps {
   readonly ctx: CoreContext;
   readonly project: Workspace;
   readonly local: LocalFiles;
   readonly store: SecretStore;
+  /** Who deploys, with which CLI: recorded on each node for `status`. */
+  readonly recorder: { readonly operator: string; readonly cliVersion: string };
 }
 
 export interface DeployParams {
@@ -65,7 +69,7 @@ export interface DeployResult {
 /** `nix-store.trusted-public-keys*` secrets: the keys `[%%nix-store.trusted-public-keys%%]` renders. */
 const TRUSTED_KEYS_PREFIX = 'nix-store.trusted-public-keys';
 
-async function planFor(deps: DeployDeps, host: RemoteHost, params: DeployParams, facts: NodeFacts, trustedPublicKeys: readonly string[]): Promise<DeployPlan> {
+async function planFor(deps: DeployDeps, host: RemoteHost, params: DeployParams, facts: NodeFacts, trustedPublicKeys: readonly string[]): Promise<{ plan: DeployPlan; nixosVersion: string }> {
   const hwArch = nixSystemFor(facts.machine);
   if (hwArch === undefined) throw new HostStepFailed(`unsupported or unknown architecture ${JSON.stringify(facts.machine)}`);
   const sshPublicKey = await publicKeyOf(deps.local, host.target);
@@ -74,7 +78,7 @@ async function planFor(deps: DeployDeps, host: RemoteHost, params: DeployParams,
     nixosVersion = /^(\d{2}\.\d{2})/.exec(facts.nixosVersion)?.[1];
     if (nixosVersion === undefined) throw new HostStepFailed(`cannot tell which NixOS release runs here (nixos-version said ${JSON.stringify(facts.nixosVersion)})`, ['pass --nixos-version']);
   }
-  return buildDeployPlan(deps.project, {
+  const plan = await buildDeployPlan(deps.project, {
     mode: params.mode,
     node: { name: host.target.name, ipv4: host.target.address, overlayIp: params.nodes.get(host.target.name)?.overlayIp },
     nodes: params.nodes,
@@ -86,21 +90,7 @@ async function planFor(deps: DeployDeps, host: RemoteHost, params: DeployParams,
     trustedPublicKeys,
     ...(params.nodeFileSource === undefined ? {} : { nodeFileSource: params.nodeFileSource }),
   });
-}
-
-/** The part of the plan the command deploys (see DeployParams.parts). */
-function selectParts(plan: DeployPlan, node: string, parts: DeployParams['parts']): DeployPlan {
-  if (parts === 'all') return plan;
-  const nodeFile = `/etc/nixos/${node}.nix`;
-  if (parts === 'apps') return { ...plan, files: plan.files.filter((f) => f.remotePath === nodeFile) };
-  return {
-    ...plan,
-    files: plan.files.filter((f) => f.remotePath !== nodeFile),
-    appModules: [],
-    directories: plan.directories.filter((d) => !d.startsWith(APP_MODULES_ROOT)),
-    secrets: [],
-    preBuildSecrets: [],
-  };
+  return { plan, nixosVersion };
 }
 
 /** A problem with the project or the command (not with reaching a host): it stops the whole deploy. */
@@ -112,6 +102,8 @@ function isInputError(err: unknown): err is UserError {
 interface Prepared {
   readonly host: RemoteHost;
   readonly plan: DeployPlan;
+  /** The release the plan was rendered for (recorded on the node, so status renders the same). */
+  readonly nixosVersion: string;
   readonly facts: NodeFacts;
   readonly values: ReadonlyMap<string, SecretValue>;
   /** The secrets folders as planning read them. */
@@ -155,7 +147,8 @@ export async function deployNodes(deps: DeployDeps, params: DeployParams): Promi
     const name = host.target.name;
     const probed = await readNodeFacts(host, params.nixosVersion === undefined, params.parts === 'system' ? [] : secretsStateProbes());
     const facts = probed.facts;
-    const plan = selectParts(await planFor(deps, host, params, facts, trustedPublicKeys), name, params.parts);
+    const planned = await planFor(deps, host, params, facts, trustedPublicKeys);
+    const plan = selectParts(planned.plan, name, params.parts);
     // Every secret value read and substituted before the first write anywhere.
     const placeholders = { mode: params.mode, nodes: params.nodes, localhost: { name, ipv4: host.target.address, overlayIp: params.nodes.get(name)?.overlayIp } };
     const missing = plan.secrets.find((secret) => !storeNames.includes(secret));
@@ -168,7 +161,7 @@ export async function deployNodes(deps: DeployDeps, params: DeployParams): Promi
       const kind = plan.preBuildSecrets.includes(secret) ? 'pre-build' : 'secret';
       values.set(secret, substituteSecretValue(value, kind, placeholders));
     }
-    prepared.set(name, { host, plan, facts, values, secretsState: knownSecretsState(probed.extra) });
+    prepared.set(name, { host, plan, nixosVersion: planned.nixosVersion, facts, values, secretsState: knownSecretsState(probed.extra) });
   };
   const planning = await forEachHost(deps, params.targets, params.concurrency, async (host) => {
     try {
@@ -221,6 +214,7 @@ async function applyHost(deps: DeployDeps, params: DeployParams, ready: Prepared
 
   if (params.parts === 'system') {
     if (params.rebuild) await rebuild(deps, host);
+    await recordState(deps, params, ready);
     return { files: written.files, filesChanged: written.changed.length, removedAppModuleFiles, secrets: { sent: [], unchanged: [], removed: [] }, rebuilt: params.rebuild };
   }
   const secrets: SecretsSyncResult = await syncSecrets(host, {
@@ -239,6 +233,7 @@ async function applyHost(deps: DeployDeps, params: DeployParams, ready: Prepared
     step('nixos-rebuild switch');
     await rebuild(deps, host);
   }
+  await recordState(deps, params, ready);
   return {
     files: written.files,
     filesChanged: written.changed.length,
@@ -246,4 +241,18 @@ async function applyHost(deps: DeployDeps, params: DeployParams, ready: Prepared
     secrets: { sent: secrets.sent, unchanged: secrets.unchanged, removed: secrets.removed },
     rebuilt: params.rebuild,
   };
+}
+
+/** What this deploy wrote, left on the node for `status` (see core/status/node-state.ts). */
+function recordState(deps: DeployDeps, params: DeployParams, ready: Prepared): Promise<void> {
+  const at = deps.now().toISOString();
+  const parts = params.parts === 'all' ? (['system', 'apps'] as const) : ([params.parts] as const);
+  const entry = (part: 'system' | 'apps') => ({
+    inputsHash: partInputsHash(ready.plan, ready.host.target.name, part),
+    writtenAt: at,
+    nixosVersion: ready.nixosVersion,
+    nodeModule: params.nodeModule,
+    fromTestDir: params.nodeFileSource !== undefined,
+  });
+  return recordDeploy(ready.host, { parts: Object.fromEntries(parts.map((p) => [p, entry(p)])), rebuilt: params.rebuild, at, ...deps.recorder });
 }
