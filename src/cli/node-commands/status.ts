@@ -63,7 +63,7 @@ export abstract class StatusCommand extends BaseCommand<typeof StatusCommand> {
     let etcdCluster: string | undefined;
     try {
       if (mode === 'cluster') {
-        const ctrlNodes = controlNodeNames(session, this.flags['ctrl-nodes']);
+        const ctrlNodes = await controlNodeNames(session, this.flags['ctrl-nodes'], servers);
         const cp = await openControlPlane(session, { ctrlNodes, sshKeyName, connectTimeoutSeconds: options.connectTimeoutSeconds, acceptHostKey: options.acceptHostKey });
         try {
           ({ nodes, etcdCluster } = await clusterNodeMap(session, servers, cp.cp, { ctrlNodes, sshKeyName }));
