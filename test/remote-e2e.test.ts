@@ -197,6 +197,22 @@ describe('faults on sandbox hosts', { skip, timeout: 120_000 }, () => {
     const accepted = await runCli(['fleet', 'cmd', '-d', dir, '--target', 'node002', '--accept-host-key', 'node002', 'touch /root/canary']);
     assert.equal(accepted.code, 0, accepted.stderr);
     assert.equal((await runCli(['fleet', 'cmd', '-d', dir, '--target', 'node002', 'true'])).code, 0, 'the new key is pinned');
+
+    // node003 now offers only a new ECDSA key where Ed25519 is pinned: a changed key, not a handshake error.
+    await sandbox.exec('node003', ['sh', '-c', "rm -f /etc/ssh/ssh_host_*; ssh-keygen -q -t ecdsa -N '' -f /etc/ssh/ssh_host_ecdsa_key"]);
+    await sandbox.stopHost('node003');
+    await sandbox.startHost('node003');
+    const otherType = await runCli(['fleet', 'cmd', '-d', dir, '--target', 'node003', 'touch /root/canary-other']);
+    assert.equal(otherType.code, 1);
+    assert.match(otherType.stderr, /node003: host key changed/);
+    assert.match(otherType.stderr, /pinned: +ssh-ed25519 SHA256:/);
+    assert.match(otherType.stderr, /the host offers no ssh-ed25519 key any more/);
+    assert.match(otherType.stderr, /--accept-host-key node003/);
+    assert.equal(await exists(upper(sandbox, 'node003', 'root', 'canary-other')), false, 'nothing ran on node003');
+    const acceptedOther = await runCli(['fleet', 'cmd', '-d', dir, '--target', 'node003', '--accept-host-key', 'node003', 'true']);
+    assert.equal(acceptedOther.code, 0, acceptedOther.stderr);
+    assert.match(await readFile(path.join(dir, 'ssh', 'known_hosts'), 'utf8'), /ecdsa-sha2-nistp256 /, 'the ECDSA key is pinned');
+    assert.equal((await runCli(['fleet', 'cmd', '-d', dir, '--target', 'node003', 'true'])).code, 0);
   });
 });
 
