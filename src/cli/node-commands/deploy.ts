@@ -5,7 +5,9 @@ import { NodeLocalFiles } from '../../adapters/node-local-files.js';
 import { NodeWorkspace } from '../../adapters/node-workspace.js';
 import { deployNodes, type DeployResult } from '../../core/deploy/deploy-nodes.js';
 import type { NodeAddresses } from '../../core/deploy/placeholders.js';
+import { checkNodeModule } from '../../core/cluster/init-node.js';
 import { UserError } from '../../domain/errors.js';
+import { checkNixosVersion } from '../../remote/nixos-install.js';
 import { BaseCommand, existingFolder } from '../base-command.js';
 import { clusterNodeMap } from '../cluster-node-map.js';
 import { controlNodeNames, ctrlNodesOption, openControlPlane } from '../control-plane-session.js';
@@ -54,6 +56,9 @@ nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as u
         hints: ['to upload without rebuilding: fleet update --no-rebuild, then fleet deploy-apps --no-rebuild'],
       });
     }
+    // Flag values are checked before anything is opened (the project files follow in deployNodes).
+    if (nixosVersion !== undefined) checkNixosVersion(nixosVersion);
+    if (this.flags['node-module'] !== undefined) checkNodeModule(this.flags['node-module']);
     const session = this.openProject();
     const testDir = this.flags['test-dir'] === undefined ? undefined : existingFolder(path.resolve(this.flags['test-dir']), '--test-dir');
     const sshKeyName = this.sshKeyName(session);

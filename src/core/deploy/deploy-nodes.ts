@@ -12,6 +12,7 @@ import { nixSystemOf, publicKeyOf } from '../remote/node-identity.js';
 import { secretsPassword } from '../secrets/secrets-password.js';
 import { substituteSecretValue, type DeployMode, type NodeMap } from './placeholders.js';
 import { APP_MODULES_ROOT, buildDeployPlan, staleAppModuleFiles, type DeployPlan } from './plan.js';
+import { checkDeployInputs, planParams } from './preflight.js';
 import { ManifestKey, syncSecrets, type SecretsSyncResult } from './secrets-sync.js';
 
 export interface DeployDeps extends FanoutDeps {
@@ -62,18 +63,7 @@ async function planFor(deps: DeployDeps, host: RemoteHost, params: DeployParams,
     nixosVersion = /^(\d{2}\.\d{2})/.exec(running)?.[1];
     if (nixosVersion === undefined) throw new HostStepFailed(`cannot tell which NixOS release runs here (nixos-version said ${JSON.stringify(running.trim())})`, ['pass --nixos-version']);
   }
-  return buildDeployPlan(deps.project, {
-    mode: params.mode,
-    node: { name: host.target.name, ipv4: host.target.address, overlayIp: params.nodes.get(host.target.name)?.overlayIp },
-    nodes: params.nodes,
-    nixosVersion,
-    sshPublicKey,
-    hwArch,
-    nodeModule: params.nodeModule,
-    ...(params.etcdCluster === undefined ? {} : { etcdCluster: params.etcdCluster }),
-    trustedPublicKeys,
-    ...(params.nodeFileSource === undefined ? {} : { nodeFileSource: params.nodeFileSource }),
-  });
+  return buildDeployPlan(deps.project, planParams(params, host.target, { hwArch, nixosVersion }, sshPublicKey, trustedPublicKeys));
 }
 
 /** The part of the plan the command deploys (see DeployParams.parts). */
@@ -120,6 +110,8 @@ export async function deployNodes(deps: DeployDeps, params: DeployParams): Promi
   const passwordOnce = async (): Promise<SecretValue> => (password ??= await obtainPassword(deps.ctx, secretsPassword));
   const trustedPublicKeys: string[] = [];
   for (const name of trustedNames) trustedPublicKeys.push((await deps.store.read(name, await passwordOnce())).reveal().toString('utf8').trim());
+
+  await checkDeployInputs(deps, params);
 
   const plans = new Map<string, DeployPlan>();
   const planning = await forEachHost(deps, params.targets, params.concurrency, async (host) => {
