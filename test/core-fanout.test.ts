@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { forEachHost } from '../src/core/remote/fanout.js';
+import { forEachHost, reusingConnections } from '../src/core/remote/fanout.js';
 import { runCommand } from '../src/core/remote/run-command.js';
 import { uploadTree } from '../src/core/remote/upload.js';
 import { OperationFailed } from '../src/domain/errors.js';
@@ -77,7 +77,7 @@ function fakeFleet(behaviour: (host: string, script: string) => Promise<ExecResu
       return host;
     },
     closeAll: async () => undefined,
-    pinPresentedKey: async () => undefined,
+    pinHostKey: async () => undefined,
     forgetHostKey: async () => undefined,
   };
   return { connector, written, peak: () => peak, active: () => active };
@@ -204,5 +204,33 @@ describe('concurrency primitives', () => {
     assert.ok(peak <= 10, `peak ${peak}`);
     assert.ok(order.indexOf('large') < order.indexOf('small3'), order.join(','));
     assert.ok(order.includes('huge'), 'a request above the total still runs, alone');
+  });
+
+  it('reusingConnections answers from the open connections and keeps every method of a class-based connector', async () => {
+    const calls: string[] = [];
+    class ClassConnector implements HostConnector {
+      async connect(target: HostTarget): Promise<RemoteHost> {
+        calls.push(`connect ${target.name}`);
+        return { target } as RemoteHost;
+      }
+      async pinHostKey(target: HostTarget): Promise<void> {
+        calls.push(`pin ${target.name}`);
+      }
+      async forgetHostKey(target: HostTarget): Promise<void> {
+        calls.push(`forget ${target.name}`);
+      }
+      async closeAll(): Promise<void> {
+        calls.push('closeAll');
+      }
+    }
+    const [h1, h2] = targets(2) as [HostTarget, HostTarget];
+    const open = { target: h1 } as RemoteHost;
+    const reusing = reusingConnections(new ClassConnector(), new Map([['h1', open]]));
+    assert.equal(await reusing.connect(h1), open, 'an open connection is reused');
+    assert.equal((await reusing.connect(h2)).target, h2);
+    await reusing.pinHostKey(h1, { type: 'ssh-ed25519', base64: 'AAAA' });
+    await reusing.forgetHostKey(h2);
+    await reusing.closeAll();
+    assert.deepEqual(calls, ['connect h2', 'pin h1', 'forget h2', 'closeAll']);
   });
 });

@@ -144,6 +144,22 @@ test('a server error becomes OperationFailed naming the operation and the code',
   });
 });
 
+test('a 503 (or 502, 504) on a GET is retried with a backoff; a POST is not, it may have been processed', async (t) => {
+  const api = await start(t);
+  await createServers(api, names(2));
+  const before = api.requests.length;
+  api.faults.push({ method: 'GET', path: /^\/v1\/servers$/, status: 503, times: 2 }, { method: 'GET', path: /^\/v1\/servers$/, status: 504 });
+  const { hetzner, waits } = provider(api);
+  assert.deepEqual((await hetzner.listServers()).map((s) => s.name), names(2));
+  assert.deepEqual(serverListRequests(api, before).map((r) => r.status), [503, 503, 504, 200]);
+  assert.deepEqual(waits, [1000, 2000, 4000]);
+
+  // Still unavailable after the retries: the error says so.
+  api.faults.push({ method: 'GET', path: /^\/v1\/servers$/, status: 503, times: 4 });
+  await assert.rejects(provider(api).hetzner.listServers(), /listing servers failed: the Hetzner API answered 503 unavailable/);
+  assert.equal(api.faults.pending, 0, 'tried 4 times');
+});
+
 test('findServerAddress asks for one name only', async (t) => {
   const api = await start(t);
   await createServers(api, ['web-1', 'db-1']);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, stat, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { runCli } from './support/cli.js';
@@ -147,7 +147,52 @@ describe('remote commands on sandbox hosts', { skip, timeout: 120_000 }, () => {
   });
 });
 
-describe('faults on sandbox hosts', { skip, timeout: 120_000 }, () => {
+/** `fleet upload` of a 256 MiB file to node001-3 (sparse here), started in the background. */
+function startBigUpload(dir: string, sandbox: Sandbox, env: Record<string, string> = {}) {
+  const size = 256 * 1024 * 1024;
+  const big = path.join(dir, 'big.bin');
+  const child = (async () => {
+    await writeFile(big, '');
+    await truncate(big, size);
+    return spawn(process.execPath, [path.resolve('bin/run.js'), 'fleet', 'upload', '-d', dir, '--target', 'node001 node002 node003', '--file', big, '--remote-path', '/srv/big'], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
+  })();
+  let stderr = '';
+  const exited = child.then((c) => {
+    c.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    return new Promise<number | null>((resolve) => c.on('close', resolve));
+  });
+  const partsOn = async (host: string): Promise<string[]> =>
+    (await readdir(upper(sandbox, host, 'srv', 'big')).catch(() => [] as string[])).filter((n) => n.endsWith('.tmp'));
+  const poll = async (done: () => Promise<boolean>, what: string): Promise<void> => {
+    for (let tries = 0; !(await done()); tries++) {
+      assert.ok(tries < 3000, `never saw: ${what}\n${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  return {
+    exited,
+    stderr: () => stderr,
+    interrupt: () => void child.then((c) => c.kill('SIGINT')),
+    partsOn,
+    /** Waits on the fact (the host's part file has data), not on a sleep. */
+    partGrowing: (host: string) =>
+      poll(async () => {
+        const [part] = await partsOn(host);
+        return part !== undefined && ((await stat(upper(sandbox, host, 'srv', 'big', part)).catch(() => undefined))?.size ?? 0) > 0;
+      }, `${host}'s part file`),
+    reported: (host: string) => poll(async () => stderr.includes(`${host}: failed`), `${host} reported failed`),
+    async wholeOn(...hosts: string[]) {
+      for (const host of hosts) {
+        assert.equal((await stat(upper(sandbox, host, 'srv', 'big', 'big.bin'))).size, size, `${host} got the whole file`);
+        assert.deepEqual(await partsOn(host), [], `${host}: no part file`);
+      }
+    },
+  };
+}
+
+describe('faults on sandbox hosts', { skip, timeout: 300_000 }, () => {
   it('a host whose sshd dies during cmd fails alone; the others finish; exit 1', async (t) => {
     const { dir, sandbox } = await project(t);
     const child = spawn(process.execPath, [path.resolve('bin/run.js'), 'fleet', 'cmd', '-d', dir, '--target', 'node001 node002 node003', 'touch /root/started; sleep 3; echo finished'], {
@@ -165,6 +210,44 @@ describe('faults on sandbox hosts', { skip, timeout: 120_000 }, () => {
     assert.deepEqual(stdout.trim().split('\n').sort(), ['node001: finished', 'node003: finished']);
     assert.match(stderr, /^2 ok, 1 failed:$/m);
     assert.match(stderr, /^ {2}node002: /m);
+  });
+
+  it('a host stopped mid-upload fails at once with its cause; the others finish; no part files on them; exit 1', async (t) => {
+    const { dir, sandbox } = await project(t);
+    const upload = startBigUpload(dir, sandbox);
+    await upload.partGrowing('node002');
+    await sandbox.stopHost('node002');
+    assert.equal(await upload.exited, 1, upload.stderr());
+    const stderr = upload.stderr();
+    assert.match(stderr, /^2 ok, 1 failed:$/m);
+    assert.match(stderr, /^ {2}node002: connection lost/m);
+    assert.ok(stderr.indexOf('node002: failed') < stderr.indexOf('node001: uploaded'), `node002 was reported before the others were done: ${stderr}`);
+    await upload.wholeOn('node001', 'node003');
+  });
+
+  it('a host that stops answering mid-upload is given up after the liveness bound; its part file goes once it answers again', async (t) => {
+    const { dir, sandbox } = await project(t);
+    const upload = startBigUpload(dir, sandbox, { NIX_INFRA_SSH_LIVENESS_SECONDS: '5' });
+    await upload.partGrowing('node002');
+    // Every process of the host stops (its kernel still takes TCP): nothing answers, nothing resets.
+    const frozen = await sandbox.exec('node002', ['sh', '-c', 'kill -STOP -1']);
+    assert.equal(frozen.code, 0, frozen.stderr);
+    await upload.reported('node002');
+    await sandbox.exec('node002', ['sh', '-c', 'kill -CONT -1']);
+    assert.equal(await upload.exited, 1, upload.stderr());
+    assert.match(upload.stderr(), /^ {2}node002: no answer for 5 s \(SSH keepalives unanswered\): host down or unreachable$/m);
+    await upload.wholeOn('node001', 'node003');
+    assert.deepEqual(await upload.partsOn('node002'), [], 'node002 answered again before the run ended: its part file was removed');
+  });
+
+  it('Ctrl-C mid-upload removes the part files from every host and exits 130', async (t) => {
+    const { dir, sandbox } = await project(t);
+    const upload = startBigUpload(dir, sandbox);
+    for (const host of ['node001', 'node002', 'node003']) await upload.partGrowing(host);
+    upload.interrupt();
+    assert.equal(await upload.exited, 130, upload.stderr());
+    assert.match(upload.stderr(), /upload interrupted; part files removed/);
+    for (const host of ['node001', 'node002', 'node003']) assert.deepEqual(await upload.partsOn(host), [], `${host}: no part file`);
   });
 
   it('an unreachable address fails with a reason once the connect timeout is spent', { timeout: 60_000 }, async (t) => {

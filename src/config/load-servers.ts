@@ -134,6 +134,9 @@ function toEntries(file: ServersFile, names: string[], opts: ParseServersOptions
       username: entry.username,
       port: entry.port,
       ...(entry.description === undefined ? {} : { description: entry.description }),
+      ...(entry.tags === undefined ? {} : { tags: [...new Set(entry.tags)] }),
+      ...(entry.role === undefined ? {} : { role: entry.role }),
+      ...(entry.tier === undefined ? {} : { tier: entry.tier }),
       metadata: entry.metadata ?? {},
     });
   }

@@ -24,7 +24,7 @@ export abstract class EtcdCommand<T extends typeof Command> extends BaseCommand<
     const session = this.openProject();
     const flags = this.flags as unknown as { 'ctrl-nodes'?: string[]; 'connect-timeout': number; 'accept-host-key'?: string[] };
     const opened = await openControlPlane(session, {
-      ctrlNodes: controlNodeNames(session, flags['ctrl-nodes']),
+      ctrlNodes: await controlNodeNames(session, flags['ctrl-nodes']),
       sshKeyName: this.sshKeyName(session),
       connectTimeoutSeconds: flags['connect-timeout'],
       acceptHostKey: flags['accept-host-key'] ?? [],

@@ -52,7 +52,7 @@ exits 1.`;
   private async overlayIpOf(session: ProjectSession, node: string): Promise<string> {
     if (!(this.ctor as unknown as typeof PortForwardCommand).overlay) return '127.0.0.1';
     return overlayIpOf(session, node, {
-      ctrlNodes: controlNodeNames(session, (this.flags as { 'ctrl-nodes'?: string[] })['ctrl-nodes']),
+      ctrlNodes: await controlNodeNames(session, (this.flags as { 'ctrl-nodes'?: string[] })['ctrl-nodes']),
       sshKeyName: this.sshKeyName(session),
       connectTimeoutSeconds: this.flags['connect-timeout'],
       acceptHostKey: this.flags['accept-host-key'] ?? [],
