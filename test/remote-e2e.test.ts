@@ -137,7 +137,7 @@ describe('remote commands on sandbox hosts', { skip, timeout: 120_000 }, () => {
     // node), for the whole command, before node002 (valid, not yet pinned) is connected to.
     const badName = await runCli(['fleet', 'cmd', '-d', dir, '--target', 'node002 node001;touch /root/canary8', 'touch /root/canary9']);
     assert.equal(badName.code, 2, badName.stderr);
-    assert.match(badName.stderr, /^Error: not a valid node name: "node001;touch", "\/root\/canary8"$/m);
+    assert.match(badName.stderr, /^Error: not a valid node name or selector: "node001;touch"/m);
     const node002 = sandbox.hosts.find((h) => h.name === 'node002');
     const pinned = await readFile(path.join(dir, 'ssh', 'known_hosts'), 'utf8');
     assert.ok(node002 && !pinned.split('\n').some((line) => line.startsWith(`${node002.ip} `)), 'node002 was not connected to');
