@@ -16,6 +16,7 @@ import { secretsPassword } from '../secrets/secrets-password.js';
 import { prepareDeployInputs, type DeployInputs } from './deploy-inputs.js';
 import { substituteSecretValue, type DeployMode, type NodeMap } from './placeholders.js';
 import { buildDeployPlan, selectParts, type DeployPlan } from './plan.js';
+import { checkDeployInputs, planParams } from './preflight.js';
 import { DecryptOnce } from './secret-values.js';
 import { knownSecretsState, ManifestKey, secretsStateProbes, syncSecrets, type KnownSecretsState, type SecretsSyncResult } from './secrets-sync.js';
 import { partInputsHash } from './inputs-hash.js';
@@ -78,18 +79,7 @@ async function planFor(deps: DeployDeps, host: RemoteHost, params: DeployParams,
     nixosVersion = /^(\d{2}\.\d{2})/.exec(facts.nixosVersion)?.[1];
     if (nixosVersion === undefined) throw new HostStepFailed(`cannot tell which NixOS release runs here (nixos-version said ${JSON.stringify(facts.nixosVersion)})`, ['pass --nixos-version']);
   }
-  const plan = await buildDeployPlan(deps.project, {
-    mode: params.mode,
-    node: { name: host.target.name, ipv4: host.target.address, overlayIp: params.nodes.get(host.target.name)?.overlayIp },
-    nodes: params.nodes,
-    nixosVersion,
-    sshPublicKey,
-    hwArch,
-    nodeModule: params.nodeModule,
-    ...(params.etcdCluster === undefined ? {} : { etcdCluster: params.etcdCluster }),
-    trustedPublicKeys,
-    ...(params.nodeFileSource === undefined ? {} : { nodeFileSource: params.nodeFileSource }),
-  });
+  const plan = await buildDeployPlan(deps.project, planParams(params, host.target, { hwArch, nixosVersion }, sshPublicKey, trustedPublicKeys));
   return { plan, nixosVersion };
 }
 
@@ -140,6 +130,9 @@ export async function deployNodes(deps: DeployDeps, params: DeployParams): Promi
   const earlyKey = params.parts !== 'system' && storeNames.length > 0 ? passwordOnce().then((p) => ManifestKey.derive(p)) : undefined;
   earlyKey?.catch(() => undefined); // awaited below; a planning failure must not leave it unhandled
   const trustedPublicKeys = await Promise.all(trustedNames.map(async (name) => (await decrypted.read(name)).reveal().toString('utf8').trim()));
+
+  // Errors in the project itself, found without any host (an unreachable one cannot hide them).
+  await checkDeployInputs(deps, params);
 
   const prepared = new Map<string, Prepared>();
   const inputErrors: { host: string; error: UserError }[] = [];
