@@ -62,7 +62,7 @@ describe('prompts on a terminal', () => {
     for (const line of ['SSH_KEY=mykey', 'SSH_EMAIL=me@example.com', 'CERT_EMAIL=ca@example.com', 'CA_PASS=root-pw-1', 'INTERMEDIATE_CA_PASS=mid-pw-2']) {
       assert.ok(env.split('\n').includes(line), `${line} in .env:\n${env}`);
     }
-    assert.match(yes.transcript, /Next steps:[\s\S]*nix-infra cluster provision -d \S+ --target[\s\S]*cluster init-ctrl/);
+    assert.match(yes.transcript, /Next steps:[\s\S]*nix-infra cluster provision -d \S+ --node-names[\s\S]*cluster init-ctrl/);
 
     // Declined: everything but the passwords is saved, and the operator is told what was not.
     const declined = await tempDir(t);

@@ -9,7 +9,7 @@ export function nextSteps(template: ProjectTemplate, options: { dir: string; env
     return [
       ...env,
       machines,
-      `nix-infra fleet provision${d} --target "web001"        # to NixOS (Hetzner: add --machine-type cx22 --location fsn1)`,
+      `nix-infra fleet provision${d} --node-names "web001"    # to NixOS (Hetzner: add --machine-type cx22 --location fsn1)`,
       `nix-infra fleet init-machine${d} --target "web001"`,
       `nix-infra fleet deploy-apps${d} --target "web001"       # nodes/web001.nix and app_modules/`,
     ];
@@ -17,7 +17,7 @@ export function nextSteps(template: ProjectTemplate, options: { dir: string; env
   return [
     ...env,
     machines,
-    `nix-infra cluster provision${d} --target "etcd001 node001"   # to NixOS (Hetzner: add --machine-type cx22 --location fsn1)`,
+    `nix-infra cluster provision${d} --node-names "etcd001 node001"   # to NixOS (Hetzner: add --machine-type cx22 --location fsn1)`,
     `nix-infra cluster init-ctrl${d} --target "etcd001"           # etcd and the control plane`,
     `nix-infra cluster init-node${d} --target "node001" --ctrl-nodes etcd001`,
     `nix-infra cluster deploy-apps${d} --target "node001" --ctrl-nodes etcd001   # nodes/node001.nix, app_modules/ (docs/deploy.md)`,
