@@ -77,17 +77,20 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 300_000 }, () =
     const stored = await runCli(['secrets', 'store', '-d', dir, '--name', 'app.key', '--secret', 'v', '--batch'], { env: { ...env, SECRETS_PASS: 'right-pw' } });
     assert.equal(stored.code, 0, stored.stderr);
     const ipOf = (name: string) => sandbox.hosts.find((h) => h.name === name)?.ip as string;
-    const pinned = async (ip: string) =>
-      (await readFile(path.join(dir, 'ssh', 'known_hosts'), 'utf8').catch(() => ''))
-        .split('\n')
-        .some((line) => (line.split(' ')[0] ?? '').split(',').some((h) => h === ip || h.startsWith(`[${ip}]`)));
+    // Every SSH login a host accepted, from its sshd's own log (next to its upper dir).
+    const logins = async (node: string) => {
+      const log = path.join(sandbox.hosts.find((h) => h.name === node)?.upperDir ?? '', '..', 'sshd.log');
+      return (await readFile(log, 'utf8')).split('\n').filter((line) => line.startsWith('Accepted publickey')).length;
+    };
+    const loginsBefore = new Map<string, number>();
+    for (const node of ['node004', 'node005', 'node006']) loginsBefore.set(node, await logins(node));
     const joinArgs = ['init-node', '-d', dir, '--target', 'node004 node005 node006', '--nixos-version', '25.05', '--ctrl-nodes', nodes, '--service-group', 'backends services', '--batch'];
     const wrongPassword = await runCli(joinArgs, { env: { ...env, SECRETS_PASS: 'wrong-pw' } });
     assert.equal(wrongPassword.code, 2, wrongPassword.stderr);
     assert.match(wrongPassword.stderr, /app\.key.*wrong password/);
     for (const node of ['node004', 'node005', 'node006']) {
       assert.deepEqual(await sandbox.calls(node), [], `${node}: no tool ran`);
-      assert.equal(await pinned(ipOf(node)), false, `${node}: never connected (no host key pinned)`);
+      assert.equal(await logins(node), loginsBefore.get(node), `${node}: no SSH connection`);
       await assert.rejects(stat(path.join(sandbox.hosts.find((h) => h.name === node)?.upperDir ?? '', 'root', 'certs')), `${node}: no certificates uploaded`);
     }
     assert.equal((await etcd('get', '/cluster/nodes/node004')).stdout, '', 'not registered');
@@ -95,6 +98,7 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 300_000 }, () =
     // init-node: three cluster nodes join and are registered with upstream's JSON shape.
     const join = await runCli(joinArgs, { env: { ...env, SECRETS_PASS: 'right-pw' } });
     assert.equal(join.code, 0, join.stderr);
+    assert.ok((await logins('node004')) > (loginsBefore.get('node004') ?? 0), 'the login count sees a connection');
     for (const node of ['node004', 'node005', 'node006']) {
       const record = await etcd('get', `/cluster/nodes/${node}`);
       assert.equal(record.code, 0, record.stderr);

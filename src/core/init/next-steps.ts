@@ -1,10 +1,10 @@
 import type { ProjectTemplate } from './scaffold.js';
 
 /** What an operator does after `init`, in order, as commands to copy. */
-export function nextSteps(template: ProjectTemplate, options: { dir: string; envSaved: boolean }): string[] {
+export function nextSteps(template: ProjectTemplate, options: { dir: string; sshKeySaved: boolean }): string[] {
   const d = options.dir === '.' ? '' : ` -d ${options.dir}`;
   const machines = `Say where the machines are: HCLOUD_TOKEN=... in .env (Hetzner Cloud), or a servers.yaml (see servers.example.yaml; for local test hosts: scripts/sandbox up 3 --project ${options.dir})`;
-  const env = options.envSaved ? [] : ['Put SSH_KEY (and the passwords you want to keep) into .env, or pass --ssh-key each time'];
+  const env = options.sshKeySaved ? [] : ['Put SSH_KEY (and the passwords you want to keep) into .env, or pass --ssh-key each time'];
   if (template === 'fleet') {
     return [
       ...env,
