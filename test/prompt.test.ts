@@ -11,8 +11,8 @@ import { repoRoot, tempDir } from './support/repo.js';
 const exec = promisify(execFile);
 
 /** Runs the CLI on a pseudo-terminal, answering prompts in order. */
-async function onTerminal(args: string[], answers: Array<[string, string]>): Promise<{ exit: number; transcript: string }> {
-  const spec = JSON.stringify({ argv: [process.execPath, path.join(repoRoot, 'bin', 'run.js'), ...args], answers });
+async function onTerminal(args: string[], answers: Array<[string, string]>, wait = 10): Promise<{ exit: number; transcript: string }> {
+  const spec = JSON.stringify({ argv: [process.execPath, path.join(repoRoot, 'bin', 'run.js'), ...args], answers, wait });
   const { stdout } = await exec('python3', [path.join(repoRoot, 'test', 'support', 'pty_run.py'), spec], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', TERM: 'dumb' },
   });
@@ -54,7 +54,8 @@ describe('prompts on a terminal', () => {
       ['Save CA_PASS and INTERMEDIATE_CA_PASS', save],
     ];
     const kept = await tempDir(t);
-    const yes = await onTerminal(['init', '-d', kept], answers('y'));
+    // Two 4096-bit CA keys are made after the last answer: read until init exits, however long that takes here.
+    const yes = await onTerminal(['init', '-d', kept], answers('y'), 300);
     assert.equal(yes.exit, 0, yes.transcript);
     assert.ok(!yes.transcript.includes('root-pw-1') && !yes.transcript.includes('mid-pw-2'), 'passwords are not echoed');
     assert.equal((await stat(path.join(kept, '.env'))).mode & 0o777, 0o600);
@@ -66,7 +67,7 @@ describe('prompts on a terminal', () => {
 
     // Declined: everything but the passwords is saved, and the operator is told what was not.
     const declined = await tempDir(t);
-    const no = await onTerminal(['init', '-d', declined], answers('n'));
+    const no = await onTerminal(['init', '-d', declined], answers('n'), 300);
     assert.equal(no.exit, 0, no.transcript);
     const envNo = await readFile(path.join(declined, '.env'), 'utf8');
     assert.match(envNo, /^SSH_KEY=mykey$/m);

@@ -1,8 +1,10 @@
 """Runs a command on a pseudo-terminal and answers its prompts.
 
-Usage: pty_run.py '<json: {"argv": [...], "answers": [[prompt_substring, reply], ...], "size": [rows, cols]}>'
+Usage: pty_run.py '<json: {"argv": [...], "answers": [[prompt_substring, reply], ...], "size": [rows, cols], "wait": seconds}>'
 A reply may be {"resize": [rows, cols]}: the terminal is resized (and SIGWINCH sent) instead of typing.
-Prints a JSON object {"exit": code, "transcript": text} on stdout. Each wait is bounded.
+Prints a JSON object {"exit": code, "transcript": text} on stdout. Each wait is bounded; after the
+last answer the output is read until the command closes the terminal, for at most "wait" seconds
+(default 10; raise it for commands with slow work after their prompts, e.g. key generation).
 Node has no PTY of its own; this lets tests drive hidden password prompts as a person would.
 """
 import fcntl, json, os, pty, select, signal, struct, sys, termios, time
@@ -51,6 +53,6 @@ for prompt, reply in spec["answers"]:
         continue
     mark = len(transcript)
     os.write(fd, reply.encode() + b"\r")
-pump(timeout=10.0)
+pump(timeout=float(spec.get("wait", 10.0)))
 _, status = os.waitpid(pid, 0)
 print(json.dumps({"exit": os.waitstatus_to_exitcode(status), "transcript": transcript.decode("utf-8", "replace")}))
