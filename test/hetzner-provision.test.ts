@@ -117,6 +117,27 @@ test('5 nodes in a placement group: 5 creates, 1 group, all labelled; a second r
   assert.deepEqual(again.map((o) => (o.state === 'existing' ? o.server.address : undefined)), outcomes.map((o) => (o.state === 'created' ? o.server.address : undefined)));
 });
 
+test('role, tier and tags become labels on new servers and are read back by the listing', async (t) => {
+  const { api, hetzner } = await setup(t);
+  const attributes = { role: 'web', tier: 'prod', tags: ['eu', 'canary'] };
+  const servers: ServerRequest[] = [{ name: 'web1', machineType: 'cx22', location: 'fsn1', image: 'ubuntu-24.04', attributes }];
+  const [outcome] = await hetzner.ensureServers({ ...request([]), servers });
+  assert.equal(outcome?.state, 'created');
+  assert.deepEqual(serverNamed(api, 'web1')?.labels, {
+    ...OUR_LABELS,
+    'nix-infra/node-role': 'web',
+    'nix-infra/tier': 'prod',
+    'nix-infra-tag/eu': 'true',
+    'nix-infra-tag/canary': 'true',
+  });
+  const [listed] = await hetzner.listServers();
+  assert.deepEqual([listed?.name, listed?.role, listed?.tier, listed?.tags], ['web1', 'web', 'prod', ['canary', 'eu']]);
+  const bad: ServerRequest[] = [{ name: 'web2', machineType: 'cx22', location: 'fsn1', image: 'ubuntu-24.04', attributes: { tier: 'a b' } }];
+  const before = api.counters.total;
+  await assert.rejects(hetzner.ensureServers({ ...request([]), servers: bad }), /nix-infra\/tier="a b" is not a valid Hetzner label value/);
+  assert.equal(api.counters.total, before, 'refused before any request');
+});
+
 test('12 servers fill placement group web with 10 and web-2 with 2; 3 more reuse web-2', async (t) => {
   const { api, hetzner } = await setup(t);
   const members = () => Object.fromEntries([...api.state.placementGroups.values()].map((g) => [g.name, (api.state.placementGroupJson(g).servers as number[]).length]));

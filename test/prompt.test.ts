@@ -12,7 +12,7 @@ const exec = promisify(execFile);
 
 /** Runs the CLI on a pseudo-terminal, answering prompts in order. */
 async function onTerminal(args: string[], answers: Array<[string, string]>, wait = 10): Promise<{ exit: number; transcript: string }> {
-  const spec = JSON.stringify({ argv: [process.execPath, path.join(repoRoot, 'bin', 'run.js'), ...args], answers, wait });
+  const spec = JSON.stringify({ argv: [process.execPath, path.join(repoRoot, 'bin', 'run.js'), ...args], answers, timeout: wait });
   const { stdout } = await exec('python3', [path.join(repoRoot, 'test', 'support', 'pty_run.py'), spec], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', TERM: 'dumb' },
   });

@@ -13,6 +13,10 @@ export interface ServerInfo {
   readonly description?: string;
   /** Absolute path of the private key for this server, when the provider names one. */
   readonly keyPath?: string;
+  /** Inventory attributes (servers.yaml keys, or Hetzner labels) that --target selects by. */
+  readonly tags?: readonly string[];
+  readonly role?: string;
+  readonly tier?: string;
 }
 
 export interface ProviderCapabilities {
@@ -45,6 +49,14 @@ export interface ServerRequest {
   readonly location: string;
   /** Image the server boots before it is converted to NixOS, e.g. `ubuntu-24.04`. */
   readonly image: string;
+  /** Inventory attributes written as labels on the new server. */
+  readonly attributes?: NodeAttributes;
+}
+
+export interface NodeAttributes {
+  readonly tags?: readonly string[];
+  readonly role?: string;
+  readonly tier?: string;
 }
 
 export interface EnsureServersRequest {

@@ -4,7 +4,7 @@
  * colleague, another tool or another nix-infra project in the same Hetzner project may use it.
  */
 import { UserError } from '../../../domain/errors.js';
-import type { OwnershipLabels } from '../../../ports/provider.js';
+import type { NodeAttributes, OwnershipLabels } from '../../../ports/provider.js';
 import { field } from './client.js';
 
 export const MANAGED_BY_KEY = 'managed-by';
@@ -85,4 +85,37 @@ export function serverNotOurs(raw: unknown, name: string, labels: OwnershipLabel
   const reason = notOurs(raw, labels.project);
   if (reason === undefined || ownershipOf(raw, labels.project).kind !== 'unlabelled') return reason;
   return `${reason}. If it is this project's server (made by the upstream tool or by hand), adopt it: \`${adoptCommand(name, labels.role)}\``;
+}
+
+/**
+ * Inventory attributes as labels. `nix-infra/role` already says fleet or cluster (what the
+ * server was created as), so the operator's role is `nix-infra/node-role`; each tag is its own
+ * label `nix-infra-tag/<tag>=true`, since a label value cannot hold a list.
+ */
+export const NODE_ROLE_KEY = 'nix-infra/node-role';
+export const TIER_KEY = 'nix-infra/tier';
+export const TAG_PREFIX = 'nix-infra-tag/';
+
+export function attributeLabels(attributes: NodeAttributes | undefined): Record<string, string> {
+  if (attributes === undefined) return {};
+  const labels: Record<string, string> = {};
+  if (attributes.role !== undefined) labels[NODE_ROLE_KEY] = checkValue(NODE_ROLE_KEY, attributes.role);
+  if (attributes.tier !== undefined) labels[TIER_KEY] = checkValue(TIER_KEY, attributes.tier);
+  for (const tag of attributes.tags ?? []) labels[`${TAG_PREFIX}${checkValue(TAG_PREFIX, tag)}`] = 'true';
+  return labels;
+}
+
+/** The attributes a server's labels carry (what attributeLabels wrote). */
+export function attributesFromLabels(raw: unknown): NodeAttributes {
+  const labels = field(raw, 'labels');
+  if (typeof labels !== 'object' || labels === null) return {};
+  const entries = Object.entries(labels as Record<string, unknown>);
+  const text = (key: string): string | undefined => {
+    const value = (labels as Record<string, unknown>)[key];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  const tags = entries.filter(([key]) => key.startsWith(TAG_PREFIX)).map(([key]) => key.slice(TAG_PREFIX.length)).sort();
+  const role = text(NODE_ROLE_KEY);
+  const tier = text(TIER_KEY);
+  return { ...(tags.length === 0 ? {} : { tags }), ...(role === undefined ? {} : { role }), ...(tier === undefined ? {} : { tier }) };
 }

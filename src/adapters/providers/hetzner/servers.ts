@@ -17,7 +17,7 @@ import type {
 import { createLimiter } from '../../../util/concurrency.js';
 import { startedActions, waitForActions, type ActionState, type WaitOptions, type WaitResult } from './actions.js';
 import { describeFailure, field, HetznerApiError, type HetznerClient } from './client.js';
-import { checkOwnershipLabels, serverLabels, serverNotOurs } from './labels.js';
+import { attributeLabels, checkOwnershipLabels, serverLabels, serverNotOurs } from './labels.js';
 import { allocatePlacement, removeEmptiedGroups } from './placement-groups.js';
 import { idOf, toServerInfo } from './server-info.js';
 import { requireSshKey } from './ssh-keys.js';
@@ -64,7 +64,7 @@ function createBody(server: ServerRequest, request: EnsureServersRequest, placem
     location: server.location,
     image: server.image,
     ssh_keys: [request.sshKeyName],
-    labels: serverLabels(request.labels),
+    labels: { ...serverLabels(request.labels), ...attributeLabels(server.attributes) },
     public_net: { enable_ipv4: true, enable_ipv6: true },
     ...(placementGroup === undefined ? {} : { placement_group: placementGroup }),
     start_after_create: true,
@@ -111,6 +111,7 @@ async function readyServer(client: HetznerClient, started: Started): Promise<Ser
 
 export async function ensureServers(client: HetznerClient, request: EnsureServersRequest, settings: BatchSettings, onEvent: Emit): Promise<EnsureOutcome[]> {
   checkOwnershipLabels(request.labels);
+  for (const server of request.servers) attributeLabels(server.attributes);
   checkUnique(request.servers.map((server) => server.name));
   if (request.servers.length === 0) return [];
 
