@@ -79,27 +79,33 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 300_000 }, () =
     // Inputs first: with a secret stored, a wrong secrets password stops init-node before any
     // node is reached (it used to join the node, then ask, then fail, leaving it half-joined).
     // Like the templates' scripts, no command from here on names the control nodes unless it tests that.
-    const stored = await runCli(['secrets', 'store', '-d', dir, '--name', 'app.key', '--secret', 'v', '--batch'], { env: { ...env, SECRETS_PASS: 'right-pw' } });
+    // From here on the store holds a secret, so every deploy needs its password.
+    const withSecrets = { ...env, SECRETS_PASS: 'right-pw' };
+    const stored = await runCli(['secrets', 'store', '-d', dir, '--name', 'app.key', '--secret', 'v', '--batch'], { env: withSecrets });
     assert.equal(stored.code, 0, stored.stderr);
     const ipOf = (name: string) => sandbox.hosts.find((h) => h.name === name)?.ip as string;
-    const pinned = async (ip: string) =>
-      (await readFile(path.join(dir, 'ssh', 'known_hosts'), 'utf8').catch(() => ''))
-        .split('\n')
-        .some((line) => (line.split(' ')[0] ?? '').split(',').some((h) => h === ip || h.startsWith(`[${ip}]`)));
+    // Every SSH login a host accepted, from its sshd's own log (next to its upper dir).
+    const logins = async (node: string) => {
+      const log = path.join(sandbox.hosts.find((h) => h.name === node)?.upperDir ?? '', '..', 'sshd.log');
+      return (await readFile(log, 'utf8')).split('\n').filter((line) => line.startsWith('Accepted publickey')).length;
+    };
+    const loginsBefore = new Map<string, number>();
+    for (const node of ['node004', 'node005', 'node006']) loginsBefore.set(node, await logins(node));
     const joinArgs = ['init-node', '-d', dir, '--target', 'node004 node005 node006', '--nixos-version', '25.05', '--service-group', 'backends services', '--batch'];
     const wrongPassword = await runCli(joinArgs, { env: { ...env, SECRETS_PASS: 'wrong-pw' } });
     assert.equal(wrongPassword.code, 2, wrongPassword.stderr);
     assert.match(wrongPassword.stderr, /app\.key.*wrong password/);
     for (const node of ['node004', 'node005', 'node006']) {
       assert.deepEqual(await sandbox.calls(node), [], `${node}: no tool ran`);
-      assert.equal(await pinned(ipOf(node)), false, `${node}: never connected (no host key pinned)`);
+      assert.equal(await logins(node), loginsBefore.get(node), `${node}: no SSH connection`);
       await assert.rejects(stat(path.join(sandbox.hosts.find((h) => h.name === node)?.upperDir ?? '', 'root', 'certs')), `${node}: no certificates uploaded`);
     }
     assert.equal((await etcd('get', '/cluster/nodes/node004')).stdout, '', 'not registered');
 
     // init-node: three cluster nodes join and are registered with upstream's JSON shape.
-    const join = await runCli(joinArgs, { env: { ...env, SECRETS_PASS: 'right-pw' } });
+    const join = await runCli(joinArgs, { env: withSecrets });
     assert.equal(join.code, 0, join.stderr);
+    assert.ok((await logins('node004')) > (loginsBefore.get('node004') ?? 0), 'the login count sees a connection');
     for (const node of ['node004', 'node005', 'node006']) {
       const record = await etcd('get', `/cluster/nodes/${node}`);
       assert.equal(record.code, 0, record.stderr);
@@ -117,12 +123,12 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 300_000 }, () =
     const testDir = path.join(dir, '__test__', 'probe');
     await mkdir(path.join(testDir, 'nodes'), { recursive: true });
     await writeFile(path.join(testDir, 'nodes', 'node004.nix'), '{ ... }: { environment.etc."probe".text = "[%%node006.ipv4%%] [%%localhost.hostname%%]"; }\n');
-    const deployApps = await runCli(['cluster', 'deploy-apps', '-d', dir, '--test-dir', testDir, '--target', 'node004', '--batch'], { env });
+    const deployApps = await runCli(['cluster', 'deploy-apps', '-d', dir, '--test-dir', testDir, '--target', 'node004', '--batch'], { env: withSecrets });
     assert.equal(deployApps.code, 0, deployApps.stderr);
     const upper004 = sandbox.hosts.find((h) => h.name === 'node004')?.upperDir ?? '';
     assert.match(await readFile(path.join(upper004, 'etc', 'nixos', 'node004.nix'), 'utf8'), new RegExp(`"${ipOf('node006').replace(/\./g, '\\.')} node004"`));
     // --ctrl-nodes still overrides what init-ctrl remembered.
-    const overridden = await runCli(['cluster', 'deploy-apps', '-d', dir, '--test-dir', testDir, '--target', 'node004', '--ctrl-nodes', 'node009', '--batch'], { env });
+    const overridden = await runCli(['cluster', 'deploy-apps', '-d', dir, '--test-dir', testDir, '--target', 'node004', '--ctrl-nodes', 'node009', '--batch'], { env: withSecrets });
     assert.equal(overridden.code, 2, overridden.stderr);
     assert.match(overridden.stderr, /unknown node\(s\): node009/);
     // etcd ctl: etcdctl on a control node with its own certificate, arguments passed as they are.
