@@ -4,7 +4,8 @@ import { envValue } from '../config/env.js';
 import type { FanoutDeps, HostOutcome } from '../core/remote/fanout.js';
 import { checkSshKeyName } from '../domain/names.js';
 import { parseTargetList, resolveTargets } from '../core/targets.js';
-import { ExitCode, UserError } from '../domain/errors.js';
+import { stoppableConnector } from '../core/remote/stoppable-connector.js';
+import { ExitCode, Interrupted, UserError } from '../domain/errors.js';
 import type { ServerInfo } from '../ports/provider.js';
 import type { Reporter } from '../ports/reporter.js';
 import type { HostConnector, HostTarget, RemoteHost } from '../ports/remote-host.js';
@@ -12,6 +13,7 @@ import { summarise } from '../ui/host-summary.js';
 import type { ListrHostReporter } from '../ui/listr-host-reporter.js';
 import { canDrawTaskList, printNote } from '../ui/output.js';
 import type { ProjectSession } from './base-command.js';
+import { onInterrupt } from './interrupts.js';
 import { openProvider } from './open-provider.js';
 
 export interface NodeRunOptions {
@@ -31,9 +33,9 @@ export interface NodeRun {
   /** Every server the provider lists (placeholders may name any of them). */
   readonly servers: readonly ServerInfo[];
   readonly concurrency: number;
-  /** Closes connections, finishes the display, prints the summary; returns the exit code. */
+  /** Closes connections, finishes the display, prints the summary; returns the exit code (130 after Ctrl-C). */
   finish(outcomes: readonly HostOutcome<unknown>[]): Promise<number>;
-  /** Closes connections after an error that ended the command early. */
+  /** Closes connections after an error that ended the command early (throws Interrupted after Ctrl-C). */
   abort(): Promise<void>;
 }
 
@@ -72,8 +74,28 @@ export function createConnector(
   });
 }
 
+/**
+ * `connector`, stopped by Ctrl-C/SIGTERM until `dispose`: connections close (which ends their
+ * remote commands), hosts not reached yet are not started, and the run ends through its usual
+ * path, so its summary shows what got done.
+ */
+export function interruptible(connector: HostConnector): { connector: HostConnector; readonly interrupted: boolean; dispose(): void } {
+  const stoppable = stoppableConnector(connector);
+  const watch = onInterrupt(() => stoppable.stop('interrupted'));
+  return {
+    connector: stoppable.connector,
+    get interrupted() {
+      return stoppable.stopped;
+    },
+    dispose: () => watch.dispose(),
+  };
+}
+
 export async function openNodeRun(session: ProjectSession, options: NodeRunOptions): Promise<NodeRun> {
-  const { connector, targets, servers } = await prepareConnections(session, options);
+  const prepared = await prepareConnections(session, options);
+  const { targets, servers } = prepared;
+  const stop = interruptible(prepared.connector);
+  const connector = stop.connector;
   const useListr = !options.json && canDrawTaskList();
   // listr2 is loaded only when a task list is drawn: scripts and CI never pay for it.
   const listr: ListrHostReporter | undefined = useListr
@@ -87,14 +109,19 @@ export async function openNodeRun(session: ProjectSession, options: NodeRunOptio
     servers,
     concurrency: options.concurrency,
     async finish(outcomes) {
+      stop.dispose();
       await connector.closeAll();
       await listr?.finish(outcomes);
       printNote(summarise(outcomes));
+      if (stop.interrupted) return ExitCode.interrupted;
       return outcomes.every((o) => o.ok) ? ExitCode.ok : ExitCode.failed;
     },
     async abort() {
+      stop.dispose();
       await connector.closeAll();
-      await listr?.abort('stopped');
+      await listr?.abort(stop.interrupted ? 'interrupted' : 'stopped');
+      // The error that ended the command early is what the interrupt caused.
+      if (stop.interrupted) throw new Interrupted();
     },
   };
 }

@@ -7,6 +7,8 @@ export const ExitCode = {
   failed: 1,
   invalidInput: 2,
   usage: 64,
+  /** Stopped by Ctrl-C (SIGINT) or SIGTERM, as shells report a death by SIGINT. */
+  interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -47,5 +49,13 @@ export class OperationFailed extends UserError {
   constructor(message: string, hints: readonly string[] = []) {
     super(message, { hints, exitCode: ExitCode.failed });
     this.name = 'OperationFailed';
+  }
+}
+
+/** The operator pressed Ctrl-C (at a prompt, or while remote work ran): exit 130, one line. */
+export class Interrupted extends UserError {
+  constructor(message = 'interrupted') {
+    super(message, { exitCode: ExitCode.interrupted });
+    this.name = 'Interrupted';
   }
 }
