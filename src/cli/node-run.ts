@@ -79,11 +79,22 @@ export function createConnector(
  * remote commands), hosts not reached yet are not started, and the run ends through its usual
  * path, so its summary shows what got done.
  */
-export function interruptible(connector: HostConnector): { connector: HostConnector; readonly interrupted: boolean; dispose(): void } {
+export function interruptible(connector: HostConnector): {
+  connector: HostConnector;
+  /** Aborted by the interrupt: for waits that are not a connection (polls, back-offs). */
+  readonly signal: AbortSignal;
+  readonly interrupted: boolean;
+  dispose(): void;
+} {
   const stoppable = stoppableConnector(connector);
-  const watch = onInterrupt(() => stoppable.stop('interrupted'));
+  const aborter = new AbortController();
+  const watch = onInterrupt(() => {
+    stoppable.stop('interrupted');
+    aborter.abort();
+  });
   return {
     connector: stoppable.connector,
+    signal: aborter.signal,
     get interrupted() {
       return stoppable.stopped;
     },

@@ -86,7 +86,7 @@ conversion failed in a way that may pass are retried (--retries), the others are
     let outcomes;
     try {
       outcomes = await provisionNodes(
-        { connector, reporter: display.reporter, now: session.ctx.now, sleep: (ms) => sleep(ms), provider, project: session.workspace, local },
+        { connector, reporter: display.reporter, now: session.ctx.now, sleep: (ms) => interruptibleSleep(ms, stop.signal), provider, project: session.workspace, local },
         {
           nodeNames: names,
           labels,
@@ -123,6 +123,15 @@ conversion failed in a way that may pass are retried (--retries), the others are
     printNote(summarise(outcomes));
     process.exitCode = stop.interrupted ? ExitCode.interrupted : outcomes.every((o) => o.ok) ? ExitCode.ok : ExitCode.failed;
     return hostResults(outcomes);
+  }
+}
+
+/** A poll's pause that Ctrl-C cuts short: a host waiting for its reboot then fails as interrupted. */
+async function interruptibleSleep(ms: number, signal: AbortSignal): Promise<void> {
+  try {
+    await sleep(ms, undefined, { signal });
+  } catch {
+    throw new Interrupted();
   }
 }
 
