@@ -20,6 +20,7 @@ import { openProvider } from '../open-provider.js';
 import { ownershipLabels } from '../project-labels.js';
 import { templatesDir } from '../package-paths.js';
 import { hostResults, type HostResultsJson } from './host-results.js';
+import { wholeNumberFlag } from '../numeric-flag.js';
 
 /** `fleet provision`, `cluster provision` and the flat `provision`: the role is the only difference. */
 export abstract class ProvisionCommand extends BaseCommand<typeof ProvisionCommand> {
@@ -45,14 +46,17 @@ conversion failed in a way that may pass are retried (--retries), the others are
     location: Flags.string({ summary: 'Hetzner location for new servers, e.g. fsn1.', helpGroup: 'CLOUD' }),
     image: Flags.string({ summary: 'Image new servers boot before the conversion.', default: 'ubuntu-24.04', helpGroup: 'CLOUD' }),
     'placement-group': Flags.string({ summary: 'Spread placement group for new servers (split into <name>-2, ... past 10).', helpGroup: 'CLOUD' }),
+    role: Flags.string({ summary: 'Role label for new servers (--target role:NAME selects it).', helpGroup: 'CLOUD' }),
+    tier: Flags.string({ summary: 'Tier label for new servers, e.g. test or prod (--target tier:NAME).', helpGroup: 'CLOUD' }),
+    tag: Flags.string({ summary: 'Tag label for new servers (--target @TAG); repeatable.', multiple: true, multipleNonGreedy: true, helpGroup: 'CLOUD' }),
     mutation: Flags.string({ summary: 'Convert in place with mutations/<name> of the nixos-infect source instead; no reboot.', helpGroup: 'CONVERSION' }),
     'nixos-infect-source': Flags.string({ summary: `Raw-file base URL of nixos-infect (default NIXOS_INFECT_SOURCE, else ${DEFAULT_INFECT_SOURCE}).`, helpGroup: 'CONVERSION' }),
     'nixos-infect-ref': Flags.string({ summary: 'Commit of nixos-infect to run (default NIXOS_INFECT_REF, else a pinned commit).', helpGroup: 'CONVERSION' }),
     'nixos-infect-sha256': Flags.string({ summary: 'Expected SHA-256 of the script (default NIXOS_INFECT_SHA256); checked on the node.', helpGroup: 'CONVERSION' }),
-    'reboot-timeout': Flags.integer({ summary: 'Seconds a machine may take to come back from its reboot.', default: 900, min: 10, helpGroup: 'CONVERSION' }),
-    retries: Flags.integer({ summary: 'Extra rounds for hosts whose conversion failed in a way that may pass.', default: 2, min: 0, max: 10, helpGroup: 'CONVERSION' }),
+    'reboot-timeout': wholeNumberFlag({ summary: 'Seconds a machine may take to come back from its reboot.', default: 900, min: 10, max: 86400, helpGroup: 'CONVERSION' }),
+    retries: wholeNumberFlag({ summary: 'Extra rounds for hosts whose conversion failed in a way that may pass.', default: 2, min: 0, max: 10, helpGroup: 'CONVERSION' }),
     ...connectionFlags,
-    'connect-timeout': Flags.integer({
+    'connect-timeout': wholeNumberFlag({
       summary: 'Seconds to wait for SSH on each node (new servers take a while to start sshd).',
       default: 300,
       min: 1,
@@ -102,6 +106,11 @@ conversion failed in a way that may pass are retried (--retries), the others are
             ...(this.flags.location === undefined ? {} : { location: this.flags.location }),
             ...(this.flags['placement-group'] === undefined ? {} : { placementGroup: this.flags['placement-group'] }),
             image: this.flags.image,
+            attributes: {
+              ...(this.flags.tag === undefined ? {} : { tags: parseTargetList(this.flags.tag) }),
+              ...(this.flags.role === undefined ? {} : { role: this.flags.role }),
+              ...(this.flags.tier === undefined ? {} : { tier: this.flags.tier }),
+            },
           },
           sshKeyName,
           installScript: await readFile(path.join(templatesDir, 'provision', 'install-nixos.sh')),

@@ -84,7 +84,7 @@ async function runOne<T>(deps: FanoutDeps, target: HostTarget, work: (host: Remo
 export function reusingConnections(connector: HostConnector, opened: ReadonlyMap<string, RemoteHost>): HostConnector {
   return {
     connect: async (target, options) => opened.get(target.name) ?? connector.connect(target, options),
-    pinPresentedKey: (host) => connector.pinPresentedKey(host),
+    pinHostKey: (target, key) => connector.pinHostKey(target, key),
     forgetHostKey: (target) => connector.forgetHostKey(target),
     closeAll: () => connector.closeAll(),
   };

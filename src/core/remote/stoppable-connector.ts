@@ -29,7 +29,7 @@ export function stoppableConnector(connector: HostConnector): StoppableConnector
         open.add(host);
         return host;
       },
-      pinPresentedKey: (host) => connector.pinPresentedKey(host),
+      pinHostKey: (target, key) => connector.pinHostKey(target, key),
       forgetHostKey: (target) => connector.forgetHostKey(target),
       closeAll: () => connector.closeAll(),
     },
