@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { caEnv, runCli, runCliOnTerminals } from './support/cli.js';
+import { caEnv, runCli, runCliAndSignal, runCliOnTerminals } from './support/cli.js';
 import { tempDir } from './support/repo.js';
 import { canRunSandbox, startSandbox } from './support/sandbox.js';
 
@@ -97,6 +97,29 @@ describe('deploy on sandbox hosts: a control node and two cluster nodes', { skip
     assert.match(onTerminals.stderr, /^2 ok$/m);
     assert.match(onTerminals.stderr, /^node003: activating the configuration\.\.\.$/m);
     assert.doesNotMatch(onTerminals.stdout, /activating/);
+
+    // SIGINT while node003's rebuild runs (node002's is done): the rebuild is stopped on the node,
+    // the summary shows how far each host got, exit 130.
+    const hook = '/etc/nix-infra-sandbox/nixos-rebuild.hook';
+    const hang = await sandbox.exec('node003', ['sh', '-c', `printf '#!/bin/sh\\necho rebuild-hangs >&2\\nexec sleep 300\\n' > ${hook} && chmod 755 ${hook}`]);
+    assert.equal(hang.code, 0, hang.stderr);
+    const stopped = await runCliAndSignal(['deploy', '-d', dir, '--target', 'node002 node003', '--nixos-version', '25.05', '--rebuild', '--batch', '--debug'], {
+      env,
+      // node002 is ok twice: once planned, once deployed and rebuilt.
+      when: [/^node002: ok$[\s\S]*^node002: ok$/m, /^node003: rebuild-hangs$/m],
+      signal: 'SIGINT',
+    });
+    assert.equal(stopped.code, 130, stopped.stderr);
+    assert.match(stopped.stderr, /^1 ok, 1 failed:$/m);
+    assert.match(stopped.stderr, /^ {2}node003: interrupted$/m);
+    let rebuildLeft = true;
+    // The node ends the rebuild once it sees the connection gone; bounded (a sleep of 300 s left).
+    for (let i = 0; rebuildLeft && i < 100; i++) {
+      rebuildLeft = (await sandbox.exec('node003', ['pgrep', '-f', 'sleep 300'])).code === 0;
+      if (rebuildLeft) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(rebuildLeft, false, 'the rebuild was stopped on node003');
+    assert.equal((await sandbox.exec('node003', ['rm', hook])).code, 0);
 
     // Nothing changed: nothing sent. One secret changed: only that one.
     assert.deepEqual(report(await deploy()).hosts[0]?.secrets.sent, []);

@@ -11,7 +11,7 @@ import { repoRoot, tempDir } from './support/repo.js';
 const exec = promisify(execFile);
 
 /** Runs the CLI on a pseudo-terminal, answering prompts in order. */
-async function onTerminal(args: string[], answers: Array<[string, string]>, wait = 60): Promise<{ exit: number; transcript: string }> {
+async function onTerminal(args: string[], answers: Array<[string, string | { keys: string }]>, wait = 60): Promise<{ exit: number; transcript: string }> {
   // Generous waits: creating a CA on a busy CI machine takes many seconds; nothing here is timed.
   const spec = JSON.stringify({ argv: [process.execPath, path.join(repoRoot, 'bin', 'run.js'), ...args], answers, timeout: wait });
   const { stdout } = await exec('python3', [path.join(repoRoot, 'test', 'support', 'pty_run.py'), spec], {
@@ -99,5 +99,19 @@ describe('prompts on a terminal', () => {
     assert.equal(result.exit, 1);
     assert.match(result.transcript, /aborted/);
     assert.deepEqual(await readdir(dir), []);
+  });
+
+  it('Ctrl-C at a prompt exits 130 with one line, not as a bug, and changes nothing', async (t) => {
+    const dir = await tempDir(t);
+    const confirm = await onTerminal(['init', '-d', dir, '--no-cert-auth', '--ssh-key', 'k', '--ssh-email', 'a@b.c'], [['[y/N]', { keys: '\u0003' }]]);
+    assert.equal(confirm.exit, 130, confirm.transcript);
+    assert.match(confirm.transcript, /^Error: interrupted\r?$/m);
+    assert.doesNotMatch(confirm.transcript, /bug|Aborted with Ctrl\+C/);
+    assert.deepEqual(await readdir(dir), []);
+
+    const hidden = await onTerminal(['secrets', 'store', '-d', dir, '--name', 'x', '--secret-file', path.join(repoRoot, 'package.json')], [['Enter secrets password', { keys: '\u0003' }]]);
+    assert.equal(hidden.exit, 130, hidden.transcript);
+    assert.match(hidden.transcript, /^Error: interrupted\r?$/m);
+    await assert.rejects(readdir(path.join(dir, 'secrets')), 'nothing was written');
   });
 });

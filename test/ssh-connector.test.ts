@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import ssh2 from 'ssh2';
 import { Ssh2Connector } from '../src/adapters/ssh/ssh2-connector.js';
 import { HostKeyMismatch, OperationFailed, UserError } from '../src/domain/errors.js';
+import { endsWithChannel } from '../src/remote/ends-with-channel.js';
 import { parsePublicKeyLine, type HostKey } from '../src/remote/known-hosts.js';
 import type { HostTarget } from '../src/ports/remote-host.js';
 import { ed25519Pair } from './support/keys.js';
@@ -77,7 +78,8 @@ describe('Ssh2Connector against an in-process SSH server', () => {
     const host = await connecting;
     const result = await host.exec({ argv: ['echo', 'a b'] });
     assert.equal(result.exitCode, 0);
-    assert.equal(result.stdout.toString(), "ran: echo 'a b'\n");
+    // Without stdin, the command is wrapped so that it ends with its channel.
+    assert.equal(result.stdout.toString(), `ran: ${endsWithChannel("echo 'a b'")}\n`);
     assert.match(await readFile(knownHostsFile, 'utf8'), new RegExp(`^\\[127\\.0\\.0\\.1\\]:${port} ssh-ed25519 \\S+\\n$`));
   });
 

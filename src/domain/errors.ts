@@ -9,7 +9,7 @@ export const ExitCode = {
   /** `status`: every host answered, and some are not in sync (drift, failed units, unreachable). */
   notInSync: 3,
   usage: 64,
-  /** Stopped by Ctrl-C (128 + SIGINT, as shells report it). */
+  /** Stopped by Ctrl-C (128 + SIGINT, as shells report it) or SIGTERM. */
   interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
@@ -51,6 +51,14 @@ export class OperationFailed extends UserError {
   constructor(message: string, hints: readonly string[] = []) {
     super(message, { hints, exitCode: ExitCode.failed });
     this.name = 'OperationFailed';
+  }
+}
+
+/** The operator pressed Ctrl-C (at a prompt, or while remote work ran): exit 130, one line. */
+export class Interrupted extends UserError {
+  constructor(message = 'interrupted') {
+    super(message, { exitCode: ExitCode.interrupted });
+    this.name = 'Interrupted';
   }
 }
 
