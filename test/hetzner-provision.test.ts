@@ -191,6 +191,32 @@ test('an action that ends in error fails that server with the action\'s message'
   assert.match(reasonOf(outcomes[1]), /^cx22 in fsn1: start_server \(action \d+\) failed: host has no capacity$/);
 });
 
+test('a server whose create_server action failed is not adopted by a later run; it says why and what to do', async (t) => {
+  let failed = false;
+  const fixture = await setup(t, {}, {
+    sleep: async (ms) => {
+      if (!failed) {
+        const web2 = serverNamed(fixture.api, 'web2');
+        const create = web2 && fixture.api.state.actionsFor('server', web2.id).find((a) => a.command === 'create_server');
+        assert.ok(create);
+        fixture.api.state.failAction(create.id, 'action_failed', 'image could not be written');
+        failed = true;
+      }
+      fixture.clock.ms += ms;
+    },
+  });
+  const first = await fixture.hetzner.ensureServers(request(names(2)));
+  assert.deepEqual(states(first), [['web1', 'created'], ['web2', 'failed']]);
+  assert.ok(serverNamed(fixture.api, 'web2'), 'the half-made server is still in the project');
+
+  const again = await fixture.hetzner.ensureServers(request(names(2)));
+  assert.deepEqual(states(again), [['web1', 'existing'], ['web2', 'failed']]);
+  assert.match(
+    reasonOf(again[1]),
+    /^a server with this name already exists, but its create_server \(action \d+\) failed: image could not be written; delete it \(destroy --target web2\) and provision again$/,
+  );
+});
+
 test('polls are batched, at least a second apart, and a batch costs at most 3 requests per server plus polls', async (t) => {
   // 30 servers have 60 actions: three requests of at most 25 ids per round.
   const { api, hetzner } = await setup(t, { actionMs: 3500 });
