@@ -100,6 +100,19 @@ describe('remote commands on sandbox hosts', { skip, timeout: 120_000 }, () => {
     for (let i = 1; i <= 5; i++) assert.equal(await exists(upper(sandbox, 'node001', 'root', `canary${i}`)), false, `canary${i}`);
     const tmp = (await readdir(upper(sandbox, 'node001', 'tmp')).catch(() => [])).filter((f) => f.startsWith('nix-infra-action'));
     assert.deepEqual(tmp, [], 'the uploaded script was removed');
+    assert.match(result.stderr, /warning: --env-vars exposes its values in the process list and shell history; prefer --env-vars-file/);
+
+    // The same value from stdin: nothing on the command line, no warning.
+    const piped = await runCli(['fleet', 'action', '-d', dir, '--target', 'node001', '--app-module', 'probe', '--cmd', 'piped', '--env-vars-file', '-'], {
+      input: `# a comment\nFOO=${env.split(',OTHER=')[0]?.slice('FOO='.length)}\n\nOTHER=x\n`,
+    });
+    assert.equal(piped.code, 0, piped.stderr);
+    assert.doesNotMatch(piped.stderr, /warning/);
+    assert.equal(await readFile(upper(sandbox, 'node001', 'root', 'probe.env'), 'utf8'), `v=1;$(touch /root/canary4) 'x' "y"\`touch /root/canary5\``);
+    for (let i = 1; i <= 5; i++) assert.equal(await exists(upper(sandbox, 'node001', 'root', `canary${i}`)), false, `canary${i}`);
+    const twice = await runCli(['fleet', 'action', '-d', dir, '--target', 'node001', '--app-module', 'probe', '--cmd', 'x', '--env-vars-file', '-', '--env-vars', 'FOO=2'], { input: 'FOO=1\n' });
+    assert.equal(twice.code, 2, twice.stderr);
+    assert.match(twice.stderr, /FOO is given twice/);
 
     const save = await runCli(['fleet', 'action', '-d', dir, '--target', 'node001', '--app-module', 'probe', '--cmd', 'first', '--store-as-secret', 'probe.out', '--batch'], { env: PASS });
     assert.equal(save.code, 0, save.stderr);
