@@ -5,15 +5,16 @@ import { NodeLocalFiles } from '../adapters/node-local-files.js';
 import { restartConfd, setUpClusterNodes, type ClusterNodeResult } from '../core/cluster/init-node.js';
 import { deployNodes } from '../core/deploy/deploy-nodes.js';
 import { FsSecretStore } from '../adapters/secret-store/fs-secret-store.js';
-import { ExitCode } from '../domain/errors.js';
+import { ExitCode, OperationFailed } from '../domain/errors.js';
+import type { ServerInfo } from '../ports/provider.js';
 import { summarise } from '../ui/host-summary.js';
 import { printNote, printResult } from '../ui/output.js';
 import { clusterNodeMap } from './cluster-node-map.js';
 import { nodeRecord, registerNode } from '../core/control-plane/membership.js';
 import { parseTargetList, resolveTargets } from '../core/targets.js';
 import { checkSshKeyName } from '../domain/names.js';
-import { BaseCommand } from './base-command.js';
-import { controlNodeNames, ctrlNodesOption, openControlPlane } from './control-plane-session.js';
+import { BaseCommand, type ProjectSession } from './base-command.js';
+import { controlNodeNames, ctrlNodesOption, openControlPlane, type ControlPlaneSession } from './control-plane-session.js';
 import { hostResults, type HostResultsJson } from './node-commands/host-results.js';
 import { nodeRunOptions } from './node-commands/run-options.js';
 import { connectionFlags, targetFlag } from './node-flags.js';
@@ -36,6 +37,25 @@ export abstract class ClusterNodeCommand extends BaseCommand<typeof ClusterNodeC
     ...connectionFlags,
   };
 
+  /** The etcd session and the node map read through it; fails (closing the session) when etcd does not answer. */
+  private async controlPlaneFirst(
+    session: ProjectSession,
+    servers: readonly ServerInfo[],
+    connection: Parameters<typeof openControlPlane>[1],
+  ): Promise<{ session: ControlPlaneSession; map: Awaited<ReturnType<typeof clusterNodeMap>> }> {
+    const cp = await openControlPlane(session, connection);
+    try {
+      return { session: cp, map: await clusterNodeMap(session, servers, cp.cp, connection) };
+    } catch (err) {
+      await cp.close();
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new OperationFailed(`etcd on the control nodes does not answer (${reason}); nothing was changed on the nodes`, [
+        `control nodes tried: ${connection.ctrlNodes.join(', ')}`,
+        'start etcd there (or fix --ctrl-nodes / CTRL_NODES) and run init-node again',
+      ]);
+    }
+  }
+
   async run(): Promise<HostResultsJson<ClusterNodeResult> & { registered?: { node: string; outcome: string }[] }> {
     const initialise = (this.ctor as unknown as typeof ClusterNodeCommand).initialise;
     const session = this.openProject();
@@ -45,58 +65,66 @@ export abstract class ClusterNodeCommand extends BaseCommand<typeof ClusterNodeC
     const run = await openNodeRun(session, nodeRunOptions(this.flags, { sshKeyName, json: this.jsonEnabled(), title: initialise ? 'init-node' : 'update-node' }));
     if (sshKeyName !== undefined) checkSshKeyName(sshKeyName);
     const ctrlNodes = resolveTargets(run.servers, ctrlNames, sshKeyName === undefined ? undefined : path.join(session.workingDir, 'ssh', sshKeyName));
-    const outcomes = await setUpClusterNodes(
-      { ...run.deps, ctx: session.ctx, project: session.workspace, pki: new ForgePki(), local: new NodeLocalFiles(session.workingDir) },
-      {
-        targets: run.targets,
-        ctrlNodes,
-        nixosVersion: this.flags['nixos-version'],
-        nodeModule: this.flags['node-module'],
-        concurrency: run.concurrency,
-        withCertificates: initialise,
-        // init-node rebuilds once, after the apps deploy below.
-        rebuild: !initialise && this.flags.rebuild,
-      },
-    ).catch(async (err: unknown) => {
+    // init-node ends by writing to etcd: check that etcd answers (one session, reused for the node
+    // map and the registration) before anything is issued or changed on a node.
+    const connection = { ctrlNodes: ctrlNames, sshKeyName, connectTimeoutSeconds: this.flags['connect-timeout'], acceptHostKey: this.flags['accept-host-key'] ?? [] };
+    const control = initialise ? await this.controlPlaneFirst(session, run.servers, connection).catch(async (err: unknown) => {
       await run.abort();
       throw err;
-    });
-    let exit = await run.finish(outcomes);
-    process.exitCode = exit;
-    let ready = run.targets.filter((t) => outcomes.some((o) => o.host === t.name && o.ok));
-    if (!initialise || ready.length === 0) return hostResults(outcomes);
-
-    // One etcd session for the node map and the registration. Between them: the apps deploy
-    // (node file, app_modules, secrets), the rebuild, and confd rendered afresh.
-    const connection = { ctrlNodes: ctrlNames, sshKeyName, connectTimeoutSeconds: this.flags['connect-timeout'], acceptHostKey: this.flags['accept-host-key'] ?? [] };
-    const cp = await openControlPlane(session, connection);
-    const connector = createConnector(session, { concurrency: this.flags.concurrency, ...connection });
-    const deps = { connector, reporter: session.reporter, now: session.ctx.now };
-    const registered: { node: string; outcome: string }[] = [];
+    }) : undefined;
     try {
-      const { nodes, etcdCluster } = await clusterNodeMap(session, run.servers, cp.cp, connection);
-      const deployed = await deployNodes(
-        { ...deps, ctx: session.ctx, project: session.workspace, local: new NodeLocalFiles(session.workingDir), store: new FsSecretStore(path.join(session.workingDir, 'secrets')) },
-        { mode: 'cluster', targets: ready, nodes, nixosVersion: this.flags['nixos-version'], nodeModule: this.flags['node-module'], etcdCluster, parts: 'apps', rebuild: true, concurrency: this.flags.concurrency },
-      );
-      ready = ready.filter((t) => deployed.some((o) => o.host === t.name && o.ok));
-      const confd = await restartConfd(deps, ready, this.flags.concurrency);
-      ready = ready.filter((t) => confd.some((o) => o.host === t.name && o.ok));
-      // One line per host: its deploy's outcome, or its confd restart's when that failed.
-      const all = deployed.map((o) => confd.find((c) => c.host === o.host && !c.ok) ?? o);
-      printNote(summarise(all));
-      if (!all.every((o) => o.ok)) exit = ExitCode.failed;
+      const outcomes = await setUpClusterNodes(
+        { ...run.deps, ctx: session.ctx, project: session.workspace, pki: new ForgePki(), local: new NodeLocalFiles(session.workingDir) },
+        {
+          targets: run.targets,
+          ctrlNodes,
+          nixosVersion: this.flags['nixos-version'],
+          nodeModule: this.flags['node-module'],
+          concurrency: run.concurrency,
+          withCertificates: initialise,
+          // init-node rebuilds once, after the apps deploy below.
+          rebuild: !initialise && this.flags.rebuild,
+        },
+      ).catch(async (err: unknown) => {
+        await run.abort();
+        throw err;
+      });
+      let exit = await run.finish(outcomes);
       process.exitCode = exit;
+      let ready = run.targets.filter((t) => outcomes.some((o) => o.host === t.name && o.ok));
+      if (control === undefined || ready.length === 0) return hostResults(outcomes);
 
-      for (const target of ready) {
-        const result = await registerNode(cp.cp, nodeRecord(target.name, target.address, groups));
-        registered.push({ node: target.name, outcome: result.outcome });
-        if (!this.jsonEnabled()) printResult(`${result.key}: ${result.outcome}`);
+      // Between the node map and the registration: the apps deploy (node file, app_modules,
+      // secrets), the rebuild, and confd rendered afresh.
+      const connector = createConnector(session, { concurrency: this.flags.concurrency, ...connection });
+      const deps = { connector, reporter: session.reporter, now: session.ctx.now };
+      const registered: { node: string; outcome: string }[] = [];
+      try {
+        const { nodes, etcdCluster } = control.map;
+        const deployed = await deployNodes(
+          { ...deps, ctx: session.ctx, project: session.workspace, local: new NodeLocalFiles(session.workingDir), store: new FsSecretStore(path.join(session.workingDir, 'secrets')) },
+          { mode: 'cluster', targets: ready, nodes, nixosVersion: this.flags['nixos-version'], nodeModule: this.flags['node-module'], etcdCluster, parts: 'apps', rebuild: true, concurrency: this.flags.concurrency },
+        );
+        ready = ready.filter((t) => deployed.some((o) => o.host === t.name && o.ok));
+        const confd = await restartConfd(deps, ready, this.flags.concurrency);
+        ready = ready.filter((t) => confd.some((o) => o.host === t.name && o.ok));
+        // One line per host: its deploy's outcome, or its confd restart's when that failed.
+        const all = deployed.map((o) => confd.find((c) => c.host === o.host && !c.ok) ?? o);
+        printNote(summarise(all));
+        if (!all.every((o) => o.ok)) exit = ExitCode.failed;
+        process.exitCode = exit;
+
+        for (const target of ready) {
+          const result = await registerNode(control.session.cp, nodeRecord(target.name, target.address, groups));
+          registered.push({ node: target.name, outcome: result.outcome });
+          if (!this.jsonEnabled()) printResult(`${result.key}: ${result.outcome}`);
+        }
+      } finally {
+        await connector.closeAll();
       }
+      return { ...hostResults(outcomes), registered };
     } finally {
-      await connector.closeAll();
-      await cp.close();
+      await control?.session.close();
     }
-    return { ...hostResults(outcomes), registered };
   }
 }
