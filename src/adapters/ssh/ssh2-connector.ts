@@ -211,7 +211,9 @@ export class Ssh2Connector implements HostConnector {
     };
 
     return new Promise<Ssh2Host>((resolve, reject) => {
+      let ready = false;
       client.once('ready', () => {
+        ready = true;
         // Pin only after the login succeeded, so a host that refuses our key (a wrong address,
         // a half-installed machine) leaves no trace. This is trust on first use: it cannot tell
         // an impostor that accepts any key on first contact; pre-pin keys to exclude that.
@@ -224,8 +226,12 @@ export class Ssh2Connector implements HostConnector {
           },
         );
       });
-      client.once('error', (err) => {
-        client.end();
+      // `on`, not `once`: a connection given up on (a handshake timeout) may report a second
+      // error when its socket finally closes ("Connection lost before handshake"), and an
+      // 'error' without a listener would end the process. Only the first one counts.
+      client.on('error', (err) => {
+        if (ready) return; // from here on the host's own listener reports it
+        client.destroy();
         reject(rejection ?? err);
       });
       client.connect({
