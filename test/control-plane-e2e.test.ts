@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { caEnv, fetchThrough, runCli, startPortForward } from './support/cli.js';
@@ -225,5 +225,27 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 300_000 }, () =
     assert.equal(bad.code, 2, bad.stderr);
     assert.match(bad.stderr, /etcd key "cluster\/no-slash" must start with "\/"/);
     assert.ok(!bad.stderr.includes('skipping'), 'a bad key is refused before any connection');
+
+    // etcd down on every member left: init-node changes nothing on the node (before: it rewrote
+    // /etc/nixos and /root/certs, said "1 ok", then failed on etcd).
+    for (const host of ['node002', 'node003']) await sandbox.exec(host, ['pkill', '-x', 'etcd']);
+    const snapshot = async (): Promise<string[]> => {
+      const files: string[] = [];
+      for (const folder of ['etc/nixos', 'root/certs']) {
+        for (const rel of (await readdir(path.join(worker, folder), { recursive: true })).map(String).sort()) {
+          const info = await stat(path.join(worker, folder, rel));
+          files.push(`${folder}/${rel} ${info.mtimeMs} ${info.size}`);
+        }
+      }
+      return files;
+    };
+    const before = await snapshot();
+    const callsBefore = (await sandbox.calls('node005')).length;
+    const down = await runCli(['init-node', '-d', dir, '--target', 'node005', '--nixos-version', '25.05', '--ctrl-nodes', nodes, '--batch'], { env });
+    assert.equal(down.code, 1, down.stderr);
+    assert.match(down.stderr, /etcd on the control nodes does not answer \(.*\); nothing was changed on the nodes/);
+    assert.doesNotMatch(down.stderr, /1 ok/);
+    assert.deepEqual(await snapshot(), before, 'node005\'s /etc/nixos and /root/certs are untouched');
+    assert.equal((await sandbox.calls('node005')).length, callsBefore, 'nothing ran on node005');
   });
 });

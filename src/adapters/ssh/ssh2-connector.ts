@@ -212,7 +212,9 @@ export class Ssh2Connector implements HostConnector {
     };
 
     return new Promise<Ssh2Host>((resolve, reject) => {
+      let ready = false;
       client.once('ready', () => {
+        ready = true;
         // Pin only after the login succeeded, so a host that refuses our key (a wrong address,
         // a half-installed machine) leaves no trace. This is trust on first use: it cannot tell
         // an impostor that accepts any key on first contact; pre-pin keys to exclude that.
@@ -225,8 +227,12 @@ export class Ssh2Connector implements HostConnector {
           },
         );
       });
-      client.once('error', (err) => {
-        client.end();
+      // `on`, not `once`: a connection given up on (a handshake timeout) may report a second
+      // error when its socket finally closes ("Connection lost before handshake"), and an
+      // 'error' without a listener would end the process. Only the first one counts.
+      client.on('error', (err) => {
+        if (ready) return; // from here on the host's own listener reports it
+        client.destroy();
         // Only the pinned key types were offered; a host without any of them has changed its key.
         if (rejection === undefined && pinned.length > 0 && /no matching host key format/.test(err.message)) {
           rejection = this.changedKey(target, pattern, pinned, `the host offers no ${[...new Set(pinned.map((k) => k.type))].join(' or ')} key any more`);
