@@ -25,10 +25,11 @@ export abstract class DeployCommand extends BaseCommand<typeof DeployCommand> {
   static override summary = "Deploy the nodes' own file, app modules and secrets; rebuild on request.";
 
   static override description = `Renders nodes/<node>.nix (or --test-dir's) and uploads it with app_modules/ (files gone locally
-are removed, only inside /etc/nixos/app_modules); every placeholder must resolve on every node
+are removed, only inside /etc/nixos/app_modules; a missing node file is an error); every placeholder must resolve on every node
 before any node changes (an unknown one is named with file and line). Each referenced secret that
 changed goes over SSH into systemd-creds (/root/secrets/<name>; plaintext never on the node's
-disk, never in argv); unreferenced ones are removed; pre-build secrets go to /run/keys. Then
+disk, never in argv); unreferenced ones are removed; pre-build secrets go to /run/keys. Legacy
+(Dart tool) secret files are refused unless imported (\`secrets import\`) or --allow-legacy-secrets. Then
 nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as upstream). Without
 --nixos-version, each node's running release is used for the rendering.`;
 
@@ -40,6 +41,7 @@ nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as u
     'node-module': Flags.string({ summary: 'Node type uploaded as cluster_node.nix (default: standalone_machine.nix for fleet, cluster_node.nix for cluster).' }),
     'test-dir': Flags.string({ summary: 'Folder whose nodes/<node>.nix replaces the project\'s (upstream\'s test harness).' }),
     rebuild: Flags.boolean({ summary: 'Run nixos-rebuild switch after the upload.', allowNo: true }),
+    'allow-legacy-secrets': Flags.boolean({ summary: "Use the Dart tool's legacy secret files (each is named in a warning); better: `secrets import`." }),
     'ctrl-nodes': ctrlNodesOption('Cluster: control nodes (default: CTRL_NODES).'),
     ...connectionFlags,
   };
@@ -94,6 +96,9 @@ nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as u
           ...(testDir === undefined ? {} : { nodeFileSource: new NodeWorkspace(path.resolve(testDir)) }),
           rebuild: ctor.alwaysRebuild || (this.flags.rebuild ?? mode === 'fleet'),
           concurrency: run.concurrency,
+          allowLegacySecrets: this.flags['allow-legacy-secrets'],
+          // deploy-apps exists to deploy the node file: without one it would only remove secrets.
+          requireNodeFiles: ctor.parts === 'apps',
         },
       );
       process.exitCode = await run.finish(outcomes);

@@ -1,6 +1,5 @@
-import path from 'node:path';
-import { FsSecretStore } from '../../adapters/secret-store/fs-secret-store.js';
 import { BaseCommand } from '../../cli/base-command.js';
+import { openSecretStore } from '../../cli/secret-store.js';
 import { listSecrets } from '../../core/secrets/list-secrets.js';
 import { printResult, renderTable } from '../../ui/output.js';
 
@@ -21,7 +20,7 @@ No password is needed.`;
 
   async run(): Promise<SecretListing> {
     const session = this.openProject();
-    const entries = await listSecrets({ store: new FsSecretStore(path.join(session.workingDir, 'secrets')) });
+    const entries = await listSecrets({ store: openSecretStore(session.workingDir) });
     const secrets = entries.map((e) => ({ name: e.name, format: e.format, modified: e.modified.toISOString(), sizeBytes: e.sizeBytes }));
     if (!this.jsonEnabled()) {
       printResult(

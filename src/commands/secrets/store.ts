@@ -1,7 +1,6 @@
-import path from 'node:path';
 import { Flags } from '@oclif/core';
-import { FsSecretStore } from '../../adapters/secret-store/fs-secret-store.js';
 import { BaseCommand } from '../../cli/base-command.js';
+import { openSecretStore } from '../../cli/secret-store.js';
 import { readSecretInput } from '../../cli/secret-input.js';
 import { assertSecretName, storeSecret } from '../../core/secrets/store-secret.js';
 import { printResult } from '../../ui/output.js';
@@ -44,7 +43,7 @@ Names may contain letters, digits, ".", "_" and "-".`;
       cwd: process.cwd(),
       reporter: session.ctx.reporter,
     });
-    const store = new FsSecretStore(path.join(session.workingDir, 'secrets'));
+    const store = openSecretStore(session.workingDir);
     const result = await storeSecret({ ctx: session.ctx, store }, { name: this.flags.name, value });
     printResult(`Secret ${result.replaced ? 'replaced' : 'saved'}: ${result.name}`);
   }

@@ -2,7 +2,7 @@ import { UserError } from '../../domain/errors.js';
 import { SecretValue } from '../../domain/secret-value.js';
 import type { LocalFiles } from '../../ports/local-files.js';
 import type { HostConnector, HostTarget, RemoteHost } from '../../ports/remote-host.js';
-import type { SecretStore } from '../../ports/secret-store.js';
+import { isLegacyFormat, type SecretEntry, type SecretStore } from '../../ports/secret-store.js';
 import type { Workspace } from '../../ports/workspace.js';
 import type { CoreContext } from '../context.js';
 import { obtainPassword } from '../credentials.js';
@@ -10,6 +10,7 @@ import { rebuild } from '../cluster/node-setup.js';
 import { forEachHost, HostStepFailed, type FanoutDeps, type HostOutcome } from '../remote/fanout.js';
 import { nixSystemOf, publicKeyOf } from '../remote/node-identity.js';
 import { secretsPassword } from '../secrets/secrets-password.js';
+import { withStoreLock } from '../secrets/store-lock.js';
 import { substituteSecretValue, type DeployMode, type NodeMap } from './placeholders.js';
 import { APP_MODULES_ROOT, buildDeployPlan, staleAppModuleFiles, type DeployPlan } from './plan.js';
 import { ManifestKey, syncSecrets, type SecretsSyncResult } from './secrets-sync.js';
@@ -41,6 +42,14 @@ export interface DeployParams {
   readonly nodeFileSource?: Workspace;
   readonly rebuild: boolean;
   readonly concurrency: number;
+  /** Read the Dart tool's legacy secret files (each one used is named in a warning); refused otherwise. */
+  readonly allowLegacySecrets?: boolean;
+  /**
+   * Every target must have nodes/<node>.nix (deploy, deploy-apps): without it the node's
+   * secrets would be removed. Where it is optional (init-node, init-machine), a node without
+   * one keeps its secrets untouched.
+   */
+  readonly requireNodeFiles?: boolean;
 }
 
 export interface DeployResult {
@@ -52,6 +61,48 @@ export interface DeployResult {
 
 /** `nix-store.trusted-public-keys*` secrets: the keys `[%%nix-store.trusted-public-keys%%]` renders. */
 const TRUSTED_KEYS_PREFIX = 'nix-store.trusted-public-keys';
+
+/** A deploy without a node's file would remove its secrets: refused before any host is contacted. */
+async function checkNodeFiles(deps: DeployDeps, params: DeployParams): Promise<void> {
+  if (params.parts === 'system' || params.requireNodeFiles !== true) return;
+  const source = params.nodeFileSource ?? deps.project;
+  for (const target of params.targets) {
+    const rel = `nodes/${target.name}.nix`;
+    if ((await source.stat(rel)) === undefined) {
+      throw new UserError(`${target.name}: its node file ${source.root}/${rel} does not exist; nothing was deployed`, {
+        hints: [
+          'without it the deploy would remove every secret from the node',
+          `restore the file, or create it with \`{ ... }: { }\` to deploy no app and no secret to ${target.name}`,
+        ],
+      });
+    }
+  }
+}
+
+/**
+ * Secret reads for one deploy, each under the store lock: legacy files only with the flag (and
+ * named in a warning, once), never an empty value.
+ */
+function secretReader(deps: DeployDeps, params: DeployParams, passwordOnce: () => Promise<SecretValue>) {
+  const warned = new Set<string>();
+  return async (entry: SecretEntry): Promise<SecretValue> => {
+    const legacy = isLegacyFormat(entry.format);
+    const allowLegacy = legacy && params.allowLegacySecrets === true;
+    if (allowLegacy && !warned.has(entry.name)) {
+      warned.add(entry.name);
+      deps.ctx.reporter.emit({ kind: 'warning', message: `using legacy secret file secrets/${entry.name} (${entry.format}); import it with \`nix-infra secrets import --name ${entry.name}\`` });
+    }
+    // legacy-base64 needs no password (and when refused, the refusal must come first).
+    const password = entry.format === 'legacy-base64' ? undefined : await passwordOnce();
+    const value = await deps.store.read(entry.name, password, { allowLegacy });
+    if (value.byteLength === 0) {
+      throw new UserError(`secrets/${entry.name} holds an empty value; refusing to deploy an empty credential`, {
+        hints: [`store the real value with \`nix-infra secrets store --name ${entry.name}\``],
+      });
+    }
+    return value;
+  };
+}
 
 async function planFor(deps: DeployDeps, host: RemoteHost, params: DeployParams, trustedPublicKeys: readonly string[]): Promise<DeployPlan> {
   const hwArch = await nixSystemOf(host);
@@ -110,16 +161,20 @@ async function syncAppModules(host: RemoteHost, plan: DeployPlan): Promise<strin
  */
 export async function deployNodes(deps: DeployDeps, params: DeployParams): Promise<HostOutcome<DeployResult>[]> {
   if (params.targets.length === 0) throw new UserError('no target given');
+  await checkNodeFiles(deps, params);
   const opened = new Map<string, RemoteHost>();
-  const storeNames = (await deps.store.list()).map((e) => e.name);
-  // Trusted keys only appear in node files, which a `system` deploy does not upload.
-  const trustedNames = params.parts === 'system' ? [] : storeNames.filter((n) => n.startsWith(TRUSTED_KEYS_PREFIX));
-
   // The password is needed when any secret is referenced, or trusted keys are stored; asked once.
   let password: SecretValue | undefined;
   const passwordOnce = async (): Promise<SecretValue> => (password ??= await obtainPassword(deps.ctx, secretsPassword));
+  const readSecret = secretReader(deps, params, passwordOnce);
   const trustedPublicKeys: string[] = [];
-  for (const name of trustedNames) trustedPublicKeys.push((await deps.store.read(name, await passwordOnce())).reveal().toString('utf8').trim());
+  const storeNames = await withStoreLock(deps.store, 'deploy (reading secrets)', async () => {
+    const entries = await deps.store.list();
+    // Trusted keys only appear in node files, which a `system` deploy does not upload.
+    const trusted = params.parts === 'system' ? [] : entries.filter((e) => e.name.startsWith(TRUSTED_KEYS_PREFIX));
+    for (const entry of trusted) trustedPublicKeys.push((await readSecret(entry)).reveal().toString('utf8').trim());
+    return entries.map((e) => e.name);
+  });
 
   const plans = new Map<string, DeployPlan>();
   const planning = await forEachHost(deps, params.targets, params.concurrency, async (host) => {
@@ -143,20 +198,24 @@ export async function deployNodes(deps: DeployDeps, params: DeployParams): Promi
   // secret or a bad placeholder in a value stops the deploy with no node changed.
   const values = new Map<string, Map<string, SecretValue>>();
   if (params.parts !== 'system') {
-    for (const target of params.targets) {
-      const plan = plans.get(target.name) as DeployPlan;
-      const placeholders = { mode: params.mode, nodes: params.nodes, localhost: { name: target.name, ipv4: target.address, overlayIp: params.nodes.get(target.name)?.overlayIp } };
-      const own = new Map<string, SecretValue>();
-      for (const secret of plan.secrets) {
-        if (!storeNames.includes(secret)) {
-          throw new UserError(`${target.name}: secret ${secret} is referenced but not stored; nothing was deployed`, { hints: [`store it with \`nix-infra secrets store --name ${secret}\``] });
+    await withStoreLock(deps.store, 'deploy (reading secrets)', async () => {
+      const entries = await deps.store.list();
+      for (const target of params.targets) {
+        const plan = plans.get(target.name) as DeployPlan;
+        const placeholders = { mode: params.mode, nodes: params.nodes, localhost: { name: target.name, ipv4: target.address, overlayIp: params.nodes.get(target.name)?.overlayIp } };
+        const own = new Map<string, SecretValue>();
+        for (const secret of plan.secrets) {
+          const entry = entries.find((e) => e.name === secret);
+          if (entry === undefined) {
+            throw new UserError(`${target.name}: secret ${secret} is referenced but not stored; nothing was deployed`, { hints: [`store it with \`nix-infra secrets store --name ${secret}\``] });
+          }
+          // A pre-build secret is one value in both places, resolved with the full map (localhost.* too).
+          const kind = plan.preBuildSecrets.includes(secret) ? 'pre-build' : 'secret';
+          own.set(secret, substituteSecretValue(await readSecret(entry), kind, placeholders));
         }
-        // A pre-build secret is one value in both places, resolved with the full map (localhost.* too).
-        const kind = plan.preBuildSecrets.includes(secret) ? 'pre-build' : 'secret';
-        own.set(secret, substituteSecretValue(await deps.store.read(secret, await passwordOnce()), kind, placeholders));
+        values.set(target.name, own);
       }
-      values.set(target.name, own);
-    }
+    });
   }
   const reuse: HostConnector = { ...deps.connector, connect: async (target) => opened.get(target.name) ?? deps.connector.connect(target) };
 
@@ -174,27 +233,30 @@ export async function deployNodes(deps: DeployDeps, params: DeployParams): Promi
       if (params.rebuild) await rebuild(deps, host);
       return { files: plan.files.length, removedAppModuleFiles, secrets: { sent: [], unchanged: [], removed: [] }, rebuilt: params.rebuild };
     }
-    const own = values.get(name) ?? new Map<string, SecretValue>();
-    const secrets: SecretsSyncResult = await syncSecrets(host, {
-      secrets: plan.secrets,
-      preBuild: plan.preBuildSecrets,
-      key,
-      valueFor: async (secret) => {
-        const value = own.get(secret);
-        if (value === undefined) throw new HostStepFailed(`internal: secret ${secret} was not prepared`);
-        return value;
-      },
-    });
-    step(`secrets: ${secrets.sent.length} sent, ${secrets.unchanged.length} unchanged, ${secrets.removed.length} removed`);
+    let secrets: DeployResult['secrets'] = { sent: [], unchanged: [], removed: [] };
+    if (plan.files.some((f) => f.remotePath === `/etc/nixos/${name}.nix`)) {
+      const own = values.get(name) ?? new Map<string, SecretValue>();
+      const synced: SecretsSyncResult = await syncSecrets(host, {
+        secrets: plan.secrets,
+        preBuild: plan.preBuildSecrets,
+        key,
+        valueFor: async (secret) => {
+          const value = own.get(secret);
+          if (value === undefined) throw new HostStepFailed(`internal: secret ${secret} was not prepared`);
+          return value;
+        },
+      });
+      secrets = { sent: synced.sent, unchanged: synced.unchanged, removed: synced.removed };
+      step(`secrets: ${secrets.sent.length} sent, ${secrets.unchanged.length} unchanged, ${secrets.removed.length} removed`);
+    } else {
+      // No node file (init-node / init-machine, where it is optional): nothing says which
+      // secrets the node needs, so the ones it has are left alone rather than all removed.
+      step('no node file: secrets on the node left unchanged');
+    }
     if (params.rebuild) {
       step('nixos-rebuild switch');
       await rebuild(deps, host);
     }
-    return {
-      files: plan.files.length + plan.appModules.length,
-      removedAppModuleFiles,
-      secrets: { sent: secrets.sent, unchanged: secrets.unchanged, removed: secrets.removed },
-      rebuilt: params.rebuild,
-    };
+    return { files: plan.files.length + plan.appModules.length, removedAppModuleFiles, secrets, rebuilt: params.rebuild };
   });
 }
