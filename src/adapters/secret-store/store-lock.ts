@@ -84,7 +84,13 @@ export class StoreLockFile {
 
   private async tryCreate(owner: LockOwner): Promise<boolean> {
     const temp = `${this.file}.${owner.token}.tmp`;
-    await writeFile(temp, JSON.stringify(owner), { mode: 0o600, flag: 'wx' });
+    try {
+      await writeFile(temp, JSON.stringify(owner), { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      throw new OperationFailed(`cannot lock ${path.dirname(this.file)}: ${(err as Error).message}`, [
+        'every command that uses the secrets needs to write its lock file there; check the folder\'s owner and permissions',
+      ]);
+    }
     try {
       await link(temp, this.file);
       return true;

@@ -11,8 +11,8 @@ export default class SecretsList extends BaseCommand<typeof SecretsList> {
   static override summary = 'List stored secrets: name, format and last change. Values are never shown.';
 
   static override description = `Formats: v1 (nix-infra's encryption), legacy-base64 (upstream files, which were only
-base64-encoded: run \`secrets rekey\` to encrypt them), legacy-openssl (OpenSSL enc files), unknown.
-No password is needed.`;
+base64-encoded; deploys refuse them until \`secrets import\` or \`secrets rekey\` encrypts them),
+legacy-openssl (OpenSSL enc files, refused the same way), unknown. No password is needed.`;
 
   static override enableJsonFlag = true;
 
