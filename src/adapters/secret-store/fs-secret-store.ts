@@ -40,8 +40,9 @@ function sniffFormat(head: Buffer, complete: boolean): SecretFormat {
 
 /**
  * The project's `secrets/` folder: one file per secret, named exactly like the secret (the
- * deploy step relies on that). New values are always written as v1; legacy files stay readable
- * until they are stored again.
+ * deploy step relies on that). New values are always written as v1; legacy files are read only
+ * when the caller asks for it (ReadOptions.allowLegacy). The lock file and the rekey switch
+ * live in the same folder as dot files, which are never secrets.
  */
 export class FsSecretStore implements SecretStore {
   readonly location: string;
