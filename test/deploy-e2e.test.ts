@@ -131,6 +131,13 @@ describe('deploy on sandbox hosts: a control node and two cluster nodes', { skip
       assert.equal(empty.code, 2, empty.stderr);
       assert.match(empty.stderr, /secrets\/db\.password is empty/);
     }
+    // An interrupted rekey (here: staged, not switched): deploys refuse and say what to run.
+    await writeFile(path.join(dir, 'secrets', 'db.password'), realDbPassword);
+    await mkdir(path.join(dir, 'secrets', '.rekey'));
+    const duringRekey = await deploy();
+    assert.equal(duringRekey.code, 2, duringRekey.stderr);
+    assert.match(duringRekey.stderr, /an interrupted `secrets rekey` is pending[^]*run `nix-infra secrets rekey` again/);
+    await rm(path.join(dir, 'secrets', '.rekey'), { recursive: true });
     assert.deepEqual(await nodeState(), untouched, 'nothing reached a node');
     // Only with the flag is a legacy file used, and it is named.
     await writeFile(path.join(dir, 'secrets', 'db.password'), `${Buffer.from('legacy value').toString('base64')}\n`);
