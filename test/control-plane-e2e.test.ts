@@ -55,6 +55,10 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 300_000 }, () =
     assert.equal(network.code, 0, network.stderr);
     assert.match(network.stdout, /10\.0\.0\.0\/8/);
 
+    // init-ctrl remembers the control nodes for the commands after it.
+    const state = JSON.parse(await readFile(path.join(dir, '.nix-infra', 'cluster.json'), 'utf8')) as { version: number; controlNodes: string[] };
+    assert.deepEqual(state, { version: 1, controlNodes: ['node001', 'node002', 'node003'] });
+
     // A second init-ctrl changes nothing in etcd.
     const again = await runCli(['init-ctrl', '-d', dir, '--target', nodes, '--nixos-version', '25.05', '--cluster-uuid', 'sandbox-cluster-1', '--health-timeout', '60', '--batch', '--json'], { env });
     assert.equal(again.code, 0, again.stderr);
@@ -72,13 +76,30 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 300_000 }, () =
     assert.equal(outsider.code, 2);
     assert.match(outsider.stderr, /node004: not among the control nodes \(node001, node002, node003\)/);
 
-    // init-node: three cluster nodes join and are registered with upstream's JSON shape.
-    const join = await runCli(
-      ['init-node', '-d', dir, '--target', 'node004 node005 node006', '--nixos-version', '25.05', '--ctrl-nodes', nodes, '--service-group', 'backends services', '--batch'],
-      { env },
-    );
-    assert.equal(join.code, 0, join.stderr);
+    // Inputs first: with a secret stored, a wrong secrets password stops init-node before any
+    // node is reached (it used to join the node, then ask, then fail, leaving it half-joined).
+    // Like the templates' scripts, no command from here on names the control nodes unless it tests that.
+    const stored = await runCli(['secrets', 'store', '-d', dir, '--name', 'app.key', '--secret', 'v', '--batch'], { env: { ...env, SECRETS_PASS: 'right-pw' } });
+    assert.equal(stored.code, 0, stored.stderr);
     const ipOf = (name: string) => sandbox.hosts.find((h) => h.name === name)?.ip as string;
+    const pinned = async (ip: string) =>
+      (await readFile(path.join(dir, 'ssh', 'known_hosts'), 'utf8').catch(() => ''))
+        .split('\n')
+        .some((line) => (line.split(' ')[0] ?? '').split(',').some((h) => h === ip || h.startsWith(`[${ip}]`)));
+    const joinArgs = ['init-node', '-d', dir, '--target', 'node004 node005 node006', '--nixos-version', '25.05', '--service-group', 'backends services', '--batch'];
+    const wrongPassword = await runCli(joinArgs, { env: { ...env, SECRETS_PASS: 'wrong-pw' } });
+    assert.equal(wrongPassword.code, 2, wrongPassword.stderr);
+    assert.match(wrongPassword.stderr, /app\.key.*wrong password/);
+    for (const node of ['node004', 'node005', 'node006']) {
+      assert.deepEqual(await sandbox.calls(node), [], `${node}: no tool ran`);
+      assert.equal(await pinned(ipOf(node)), false, `${node}: never connected (no host key pinned)`);
+      await assert.rejects(stat(path.join(sandbox.hosts.find((h) => h.name === node)?.upperDir ?? '', 'root', 'certs')), `${node}: no certificates uploaded`);
+    }
+    assert.equal((await etcd('get', '/cluster/nodes/node004')).stdout, '', 'not registered');
+
+    // init-node: three cluster nodes join and are registered with upstream's JSON shape.
+    const join = await runCli(joinArgs, { env: { ...env, SECRETS_PASS: 'right-pw' } });
+    assert.equal(join.code, 0, join.stderr);
     for (const node of ['node004', 'node005', 'node006']) {
       const record = await etcd('get', `/cluster/nodes/${node}`);
       assert.equal(record.code, 0, record.stderr);
@@ -91,10 +112,34 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 300_000 }, () =
     await assert.rejects(stat(path.join(worker, 'root', 'certs', 'node005-peer-tls.key.pem')), 'a cluster node gets no peer certificate');
     const clusterNode = await readFile(path.join(worker, 'etc', 'nixos', 'cluster_node.nix'), 'utf8');
     assert.ok(clusterNode.includes(`{ name = "node001"; ip = "${ipOf('node001')}"; }`));
+
+    // The templates' test harness: cluster deploy-apps --test-dir ... --target, no control-node flags.
+    const testDir = path.join(dir, '__test__', 'probe');
+    await mkdir(path.join(testDir, 'nodes'), { recursive: true });
+    await writeFile(path.join(testDir, 'nodes', 'node004.nix'), '{ ... }: { environment.etc."probe".text = "[%%node006.ipv4%%] [%%localhost.hostname%%]"; }\n');
+    const deployApps = await runCli(['cluster', 'deploy-apps', '-d', dir, '--test-dir', testDir, '--target', 'node004', '--batch'], { env });
+    assert.equal(deployApps.code, 0, deployApps.stderr);
+    const upper004 = sandbox.hosts.find((h) => h.name === 'node004')?.upperDir ?? '';
+    assert.match(await readFile(path.join(upper004, 'etc', 'nixos', 'node004.nix'), 'utf8'), new RegExp(`"${ipOf('node006').replace(/\./g, '\\.')} node004"`));
+    // --ctrl-nodes still overrides what init-ctrl remembered.
+    const overridden = await runCli(['cluster', 'deploy-apps', '-d', dir, '--test-dir', testDir, '--target', 'node004', '--ctrl-nodes', 'node009', '--batch'], { env });
+    assert.equal(overridden.code, 2, overridden.stderr);
+    assert.match(overridden.stderr, /unknown node\(s\): node009/);
     // etcd ctl: etcdctl on a control node with its own certificate, arguments passed as they are.
     const ctl = await runCli(['etcd', 'ctl', '-d', dir, '--ctrl-nodes', nodes, '--', 'get', '/cluster/nodes/node004', '--print-value-only'], { env });
     assert.equal(ctl.code, 0, ctl.stderr);
     assert.equal(ctl.stdout.trim(), `{"name":"node004","ipv4":"${ipOf('node004')}","services":["backends","services"]}`);
+    // Upstream's test teardown: the whole etcdctl command line in one string, split like a shell
+    // would; the keys are really gone.
+    for (const key of ['/cluster/services/probe/meta_data', '/cluster/services/probe/instances/node004', '/cluster/services/other/meta_data']) {
+      assert.equal((await etcd('put', key, '{"port":1}')).code, 0);
+    }
+    const teardown = await runCli(['cluster', 'etcd', 'ctl', 'del --prefix /cluster/services', '--target=node001', '-d', dir], { env });
+    assert.equal(teardown.code, 0, teardown.stderr);
+    assert.equal(teardown.stdout.trim(), '3', 'etcdctl del prints how many keys it deleted');
+    const left = await runCli(['etcd', 'ctl', '-d', dir, '--target', 'node001', 'get --prefix /cluster/services --keys-only'], { env });
+    assert.equal(left.code, 0, left.stderr);
+    assert.equal(left.stdout.trim(), '');
     const view = await etcd('nodes', '--json');
     assert.equal(view.code, 0, view.stderr);
     assert.match(view.stdout, /node006/);
@@ -106,7 +151,7 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 300_000 }, () =
     await mkdir(path.join(dir, 'app_modules', 'probe'), { recursive: true });
     await writeFile(path.join(dir, 'app_modules', 'probe', 'action.sh'), '#!/usr/bin/env bash\necho "peer=$PEER self=$SELF"\n');
     const action = await runCli(
-      ['cluster', 'action', '-d', dir, '--target', 'node004', '--app-module', 'probe', '--cmd', 'show', '--env-vars', 'PEER=[%%node006.overlayIp%%],SELF=[%%localhost.overlayIp%%]', '--ctrl-nodes', nodes],
+      ['cluster', 'action', '-d', dir, '--target', 'node004', '--app-module', 'probe', '--cmd', 'show', '--env-vars', 'PEER=[%%node006.overlayIp%%],SELF=[%%localhost.overlayIp%%]'],
       { env },
     );
     assert.equal(action.code, 0, action.stderr);
@@ -118,22 +163,46 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 300_000 }, () =
     await sandbox.exec('node004', ['ip', 'addr', 'add', '10.10.4.0/32', 'dev', 'lo']);
     await sandbox.exec('node004', ['sh', '-c', 'mkdir -p /srv/www && echo overlay-hello > /srv/www/index.html && cd /srv/www && nohup python3 -m http.server 8080 --bind 10.10.4.0 >/dev/null 2>&1 &']);
     const forward = await startPortForward(
-      ['cluster', 'port-forward', '-d', dir, '--target', 'node004', '--local-port', '0', '--remote-port', '8080', '--ctrl-nodes', nodes],
+      ['cluster', 'port-forward', '-d', dir, '--target', 'node004', '--local-port', '0', '--remote-port', '8080'],
       env,
       / -> node004 10\.10\.4\.0:8080/,
     );
     assert.equal((await fetchThrough(forward.port)).trim(), 'overlay-hello');
     assert.equal(await forward.stop(), 0, forward.stderr());
 
+    // A registry on node004's overlay IP (a static stand-in for its HTTP API): found without
+    // --use-localhost and without control-node flags.
+    await sandbox.exec('node004', [
+      'sh',
+      '-c',
+      'mkdir -p /srv/registry/v2/web/tags && echo \'{"repositories":["web"]}\' > /srv/registry/v2/_catalog && echo \'{"name":"web","tags":["1.0"]}\' > /srv/registry/v2/web/tags/list && cd /srv/registry && nohup python3 -m http.server 5000 --bind 10.10.4.0 >/dev/null 2>&1 &',
+    ]);
+    // Bounded wait until it answers (a fact, not a sleep).
+    const answering = await sandbox.exec('node004', ['sh', '-c', 'for i in $(seq 100); do curl -fsS -o /dev/null http://10.10.4.0:5000/v2/_catalog && exit 0; sleep 0.1; done; exit 1']);
+    assert.equal(answering.code, 0, `the stand-in registry answers: ${answering.stderr}`);
+    const images = await runCli(['registry', 'list-images', '-d', dir, '--target', 'node004', '--json'], { env });
+    assert.equal(images.code, 0, images.stderr);
+    assert.deepEqual(JSON.parse(images.stdout), { images: [{ name: 'web', tags: ['1.0'] }] });
+
     // cluster destroy: node005 leaves (flannel stopped, registration and lease deleted) before the
     // provider is asked; servers.yaml machines are not deleted, which the command says.
     const lease = '/coreos.com/network/subnets/10.10.5.0-24';
     assert.equal((await etcd('put', lease, JSON.stringify({ PublicIP: ipOf('node005'), BackendType: 'wireguard' }))).code, 0);
+    const instances = ['/cluster/services/probe/instances/node005', '/cluster/backends/app/instances/node005', '/cluster/frontends/web/instances/node005'];
+    for (const key of [...instances, '/cluster/backends/app/instances/node004']) {
+      assert.equal((await etcd('put', key, JSON.stringify({ node: key.split('/').pop(), ipv4: '10.10.5.0', port: 8080 }))).code, 0);
+    }
     const leave = await runCli(['cluster', 'destroy', '-d', dir, '--target', 'node005', '--ctrl-nodes', nodes, '--batch'], { env });
     assert.equal(leave.code, 0, leave.stderr);
     assert.match(leave.stdout, /does not delete machines/);
     assert.equal((await etcd('get', '/cluster/nodes/node005')).code, 1, 'the registration is gone');
     assert.equal((await etcd('get', lease)).code, 1, 'the lease is gone');
+    for (const key of instances) {
+      const gone = await etcd('get', key);
+      assert.deepEqual([gone.code, gone.stdout, gone.stderr], [1, '', ''], `${key} is gone`);
+    }
+    const kept = await etcd('get', '/cluster/backends/app/instances/node004');
+    assert.equal(kept.code, 0, `another node's instance stays: ${kept.stderr}`);
     assert.equal((await etcd('get', '/cluster/nodes/node004')).code, 0, 'the others stay');
     assert.ok((await sandbox.calls('node005')).some((c) => c.join(' ') === 'systemctl stop flannel'));
 

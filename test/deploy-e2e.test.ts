@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { caEnv, runCli } from './support/cli.js';
+import { caEnv, runCli, runCliOnTerminals } from './support/cli.js';
 import { tempDir } from './support/repo.js';
 import { canRunSandbox, startSandbox } from './support/sandbox.js';
 
@@ -29,8 +29,15 @@ describe('deploy on sandbox hosts: a control node and two cluster nodes', { skip
     assert.equal((await runCli(['init', '-d', dir, '--batch', '--template', 'cluster'], { env })).code, 0);
     const ctrl = await runCli(['init-ctrl', '-d', dir, '--target', 'node001', '--nixos-version', '25.05', '--cluster-uuid', 'deploy-e2e', '--batch'], { env });
     assert.equal(ctrl.code, 0, ctrl.stderr);
+    // Logins each host's sshd accepted so far (its own log, beside its overlay).
+    const logins = async (name: string) =>
+      (await readFile(path.join(path.dirname(upper(name)), 'sshd.log'), 'utf8')).split('\n').filter((l) => l.includes('Accepted publickey')).length;
+    const loginsBefore = await Promise.all(['node001', 'node002', 'node003'].map(logins));
     const join = await runCli(['init-node', '-d', dir, '--target', 'node002 node003', '--nixos-version', '25.05', '--service-group', 'services', '--batch'], { env });
     assert.equal(join.code, 0, join.stderr);
+    const after = await Promise.all(['node001', 'node002', 'node003'].map(logins));
+    // One connection per host for the whole command: set-up, apps deploy and confd share it.
+    assert.deepEqual(after.map((n, i) => n - (loginsBefore[i] as number)), [1, 1, 1], 'logins of node001 (control), node002, node003');
     // flannel would write these leases; the sandbox runs no flannel.
     for (const [node, subnet] of [['node002', '10.10.2.0'], ['node003', '10.10.3.0']] as const) {
       const put = await runCli(['etcd', 'put', `/coreos.com/network/subnets/${subnet}-24`, JSON.stringify({ PublicIP: ipOf(node), BackendType: 'wireguard' }), '-d', dir], { env });
@@ -84,6 +91,14 @@ describe('deploy on sandbox hosts: a control node and two cluster nodes', { skip
     for (const host of ['node001', 'node002', 'node003']) {
       for (const value of ['tok-9f2c1e', 'second line']) assert.deepEqual(await filesContaining(upper(host), Buffer.from(value)), [], `${value} in plaintext on ${host}`);
     }
+
+    // On terminals (a task list per host): the same deploy succeeds, with the rebuild's output
+    // after the list, on the stream it came from (the stand-in's rebuild writes to stderr).
+    const onTerminals = await runCliOnTerminals(['deploy', '-d', dir, '--target', 'node002 node003', '--nixos-version', '25.05', '--rebuild', '--batch'], { env });
+    assert.equal(onTerminals.code, 0, onTerminals.stderr);
+    assert.match(onTerminals.stderr, /^2 ok$/m);
+    assert.match(onTerminals.stderr, /^node003: activating the configuration\.\.\.$/m);
+    assert.doesNotMatch(onTerminals.stdout, /activating/);
 
     // Nothing changed: nothing sent. One secret changed: only that one.
     assert.deepEqual(report(await deploy()).hosts[0]?.secrets.sent, []);
@@ -168,7 +183,7 @@ describe('deploy on sandbox hosts: a control node and two cluster nodes', { skip
     await writeFile(path.join(dir, 'nodes', 'node003.nix'), '{ ... }: { x = "[%%secrets/never.stored%%]"; }\n');
     const unstored = await deploy();
     assert.equal(unstored.code, 2, unstored.stderr);
-    assert.match(unstored.stderr, /node003: secret never\.stored is referenced but not stored; nothing was deployed/);
+    assert.match(unstored.stderr, /nodes\/node003\.nix: secret never\.stored is referenced but not stored; no node was touched/);
     assert.equal(await readFile(upper('node003', 'etc', 'nixos', 'node003.nix'), 'utf8'), '{ ... }: { }\n', 'node003 got no new file');
 
     // An unknown placeholder stops the deploy before any node changes, naming file and line.
@@ -187,6 +202,49 @@ describe('deploy on sandbox hosts: a control node and two cluster nodes', { skip
     assert.match(failing.stderr, /node003: nixos-rebuild switch failed \(exit 1\)/);
     assert.match(failing.stderr, /attribute 'app' missing/);
     assert.match(failing.stderr, /^1 ok, 1 failed:$/m);
+    await sandbox.setTool('node003', 'nixos-rebuild', {});
+
+    // status: after a deploy every node is in sync; each compartment turns on its own cause.
+    assert.equal((await deploy()).code, 0);
+    type Status = { inSync: boolean; hosts: Array<{ host: string; inSync: boolean; reachable: boolean; drift?: { kind: string; parts?: string[] }; outOfBand?: { kind: string }; failedUnits?: string[]; lastDeploy?: { operator: string } }> };
+    const status = async (): Promise<{ code: number | null; doc: Status; stderr: string }> => {
+      const result = await runCli(['status', '-d', dir, '--target', 'node002 node003', '--json', '--connect-timeout', '3'], { env });
+      return { code: result.code, doc: JSON.parse(result.stdout) as Status, stderr: result.stderr };
+    };
+    const synced = await status();
+    assert.equal(synced.code, 0, `${synced.stderr} ${JSON.stringify(synced.doc)}`);
+    assert.deepEqual(synced.doc.hosts.map((h) => [h.host, h.inSync, h.drift?.kind, h.outOfBand?.kind, h.failedUnits]), [
+      ['node002', true, 'in-sync', 'ok', []],
+      ['node003', true, 'in-sync', 'ok', []],
+    ]);
+    assert.match(synced.doc.hosts[0]?.lastDeploy?.operator ?? '', /@/);
+    const state = await sandbox.exec('node002', ['stat', '-c', '%a', '/var/lib/nix-infra/state.json']);
+    assert.equal(state.stdout.trim(), '600');
+
+    const original = await readFile(path.join(dir, 'nodes', 'node002.nix'), 'utf8');
+    await writeFile(path.join(dir, 'nodes', 'node002.nix'), `${original}# edited\n`);
+    const drifted = await status();
+    assert.equal(drifted.code, 3);
+    assert.deepEqual(drifted.doc.hosts.map((h) => [h.host, h.drift?.kind, h.drift?.parts]), [['node002', 'drift', ['apps']], ['node003', 'in-sync', undefined]]);
+    await writeFile(path.join(dir, 'nodes', 'node002.nix'), original);
+
+    // A system activated by hand (a rollback on the node, say): out-of-band.
+    const manual = await sandbox.exec('node003', ['sh', '-c', 'mkdir -p /nix/store/0000-by-hand && ln -sfn /nix/store/0000-by-hand /run/current-system']);
+    assert.equal(manual.code, 0, manual.stderr);
+    await sandbox.setTool('node002', 'systemctl', { output: 'broken.service loaded failed failed Broken thing\n' });
+    const changed = await status();
+    await sandbox.setTool('node002', 'systemctl', {});
+    assert.equal(changed.code, 3);
+    assert.deepEqual(changed.doc.hosts.map((h) => [h.host, h.outOfBand?.kind, h.failedUnits]), [['node002', 'ok', ['broken.service']], ['node003', 'changed', []]]);
+
+    // A stopped host is unreachable within the connect timeout; the other still reports.
+    await sandbox.stopHost('node003');
+    const down = await status();
+    assert.equal(down.code, 3);
+    assert.deepEqual(down.doc.hosts.map((h) => [h.host, h.reachable]), [['node002', true], ['node003', false]]);
+    const table = await runCli(['status', '-d', dir, '--target', 'node002 node003', '--connect-timeout', '3'], { env });
+    assert.match(table.stdout, /^node003\s+unreachable/m);
+    assert.match(table.stderr, /1 in sync, 1 need attention/);
   });
 
   it('fleet: update uploads the system files, deploy-apps the node file with the running release, init-machine both', async (t) => {

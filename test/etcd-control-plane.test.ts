@@ -313,9 +313,16 @@ describe('etcd control plane against a real 3-member etcd 3.4 cluster with mTLS'
     await cp.deletePrefix('/coreos.com/network/subnets/');
   });
 
-  it('unregisters a node: its key and its flannel lease, nothing else', async () => {
+  it('unregisters a node: its key, its flannel lease and its app instances, nothing else', async () => {
     const { cp } = etcd();
     await registerNode(cp, nodeRecord('worker001', '192.0.2.11', ['services']));
+    const instance = (node: string, port: number) => JSON.stringify({ node, ipv4: '10.10.1.0', port });
+    await cp.put('/cluster/services/mariadb/meta_data', '{"publish":{"port":3306}}');
+    await cp.put('/cluster/services/mariadb/instances/worker001', instance('worker001', 3306));
+    await cp.put('/cluster/services/mariadb/instances/worker0010', instance('worker0010', 3306));
+    await cp.put('/cluster/backends/app-pod/instances/worker001', instance('worker001', 8080));
+    await cp.put('/cluster/frontends/web/instances/worker001', instance('worker001', 80));
+    await cp.put('/cluster/frontends/web/instances/worker002', instance('worker002', 80));
     await registerNode(cp, nodeRecord('worker002', '192.0.2.12', ['services']));
     await cp.put('/coreos.com/network/subnets/10.10.1.0-24', '{"PublicIP":"192.0.2.11","BackendType":"wireguard"}');
     await cp.put('/coreos.com/network/subnets/10.10.2.0-24', '{"PublicIP":"192.0.2.12","BackendType":"wireguard"}');
@@ -327,8 +334,13 @@ describe('etcd control plane against a real 3-member etcd 3.4 cluster with mTLS'
       nodeKeyDeleted: true,
       publicIps: ['192.0.2.11'],
       leasesDeleted: ['/coreos.com/network/subnets/10.10.1.0-24'],
+      instancesDeleted: ['/cluster/frontends/web/instances/worker001', '/cluster/backends/app-pod/instances/worker001', '/cluster/services/mariadb/instances/worker001'],
     });
     assert.equal(await cp.get('/cluster/nodes/worker001'), undefined);
+    // Other nodes' instances (even one whose name starts with this node's) and meta_data stay.
+    assert.deepEqual([...(await cp.getPrefix('/cluster/services/')).keys()], ['/cluster/services/mariadb/instances/worker0010', '/cluster/services/mariadb/meta_data']);
+    assert.deepEqual([...(await cp.getPrefix('/cluster/frontends/')).keys()], ['/cluster/frontends/web/instances/worker002']);
+    assert.deepEqual([...(await cp.getPrefix('/cluster/backends/')).keys()], []);
     assert.deepEqual([...(await cp.getPrefix('/coreos.com/network/subnets/')).keys()], [
       '/coreos.com/network/subnets/10.10.2.0-24',
       '/coreos.com/network/subnets/10.10.3.0-24',
@@ -336,7 +348,7 @@ describe('etcd control plane against a real 3-member etcd 3.4 cluster with mTLS'
     assert.notEqual(await cp.get('/cluster/nodes/worker002'), undefined);
 
     // Again: nothing left to delete, still fine.
-    assert.deepEqual(await unregisterNode(cp, { name: 'worker001' }), { key: '/cluster/nodes/worker001', nodeKeyDeleted: false, publicIps: [], leasesDeleted: [] });
+    assert.deepEqual(await unregisterNode(cp, { name: 'worker001' }), { key: '/cluster/nodes/worker001', nodeKeyDeleted: false, publicIps: [], leasesDeleted: [], instancesDeleted: [] });
     // A node that never registered: its lease is found through the address the provider lists.
     const byAddress = await unregisterNode(cp, { name: 'worker003', ipv4: '192.0.2.13' });
     assert.deepEqual(byAddress.leasesDeleted, ['/coreos.com/network/subnets/10.10.3.0-24']);

@@ -34,13 +34,18 @@ describe('day-two operations on sandbox hosts', { skip, timeout: 120_000 }, () =
     assert.match(back.stderr, /infinite recursion encountered at \/etc\/nixos\/node002\.nix:3/, 'the output tail is shown');
     assert.ok((await commands('node003')).includes('nixos-rebuild switch --rollback'), 'the other hosts finished');
 
-    const upgrade = await runCli(['fleet', 'upgrade-nixos', '-d', dir, '--ssh-key', 'sandbox', '--target', 'node001 node003', '--nixos-version', '25.11', '--batch', '--json']);
-    assert.equal(upgrade.code, 0, upgrade.stderr);
-    const report = JSON.parse(upgrade.stdout) as { hosts: { host: string; before: string; upgraded: boolean }[] };
-    assert.deepEqual(report.hosts.map((h) => [h.host, h.before, h.upgraded]), [
-      ['node001', '25.05.20250101.abcdef (Warbler)', true],
-      ['node003', '25.05.20250101.abcdef (Warbler)', true],
+    // node002's rebuild succeeds but leaves the old release running (its nixos-version stays
+    // 25.05 whatever was built): the upgrade fails there, naming both releases.
+    await sandbox.setTool('node002', 'nixos-rebuild', {});
+    await sandbox.setTool('node002', 'nixos-version', { output: '25.05.20250101.abcdef (Warbler)\n' });
+    const upgrade = await runCli(['fleet', 'upgrade-nixos', '-d', dir, '--ssh-key', 'sandbox', '--target', nodes, '--nixos-version', '25.11', '--batch', '--json']);
+    assert.equal(upgrade.code, 1, upgrade.stderr);
+    const report = JSON.parse(upgrade.stdout) as { hosts: { host: string; ok: boolean; before?: string; after?: string; upgraded?: boolean; error?: string }[] };
+    assert.deepEqual(report.hosts.filter((h) => h.ok).map((h) => [h.host, h.before, h.after, h.upgraded]), [
+      ['node001', '25.05.20250101.abcdef (Warbler)', '25.11.20250101.abcdef (Xantusia)', true],
+      ['node003', '25.05.20250101.abcdef (Warbler)', '25.11.20250101.abcdef (Xantusia)', true],
     ]);
+    assert.match(report.hosts.find((h) => h.host === 'node002')?.error ?? '', /^upgrade to NixOS 25\.11 did not take: the node runs 25\.05\.20250101\.abcdef \(Warbler\) after the rebuild/, upgrade.stdout);
     const calls = await commands('node001');
     assert.deepEqual(calls.slice(2), ['nixos-version', 'nix-channel --add https://nixos.org/channels/nixos-25.11 nixos', 'nix-channel --update', 'nixos-rebuild switch', 'nixos-version']);
     const flake = await readFile(path.join(sandbox.hosts[0]?.upperDir ?? '', 'etc', 'nixos', 'flake.nix'), 'utf8');
@@ -48,8 +53,8 @@ describe('day-two operations on sandbox hosts', { skip, timeout: 120_000 }, () =
     assert.ok(!flake.includes('[%%'));
 
     // Already on the release: nothing but the version check.
-    const same = await runCli(['fleet', 'upgrade-nixos', '-d', dir, '--ssh-key', 'sandbox', '--target', 'node003', '--nixos-version', '25.05', '--batch']);
+    const same = await runCli(['fleet', 'upgrade-nixos', '-d', dir, '--ssh-key', 'sandbox', '--target', 'node003', '--nixos-version', '25.11', '--batch']);
     assert.equal(same.code, 0, same.stderr);
-    assert.match(same.stderr, /node003: already on 25\.05/);
+    assert.match(same.stderr, /node003: already on 25\.11/);
   });
 });

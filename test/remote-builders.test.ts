@@ -9,7 +9,8 @@ import { nodeAddressResolver, substitutePlaceholders } from '../src/core/placeho
 import { parseFileList, parseTargetList, resolveTargets } from '../src/core/targets.js';
 import { UserError } from '../src/domain/errors.js';
 import { fingerprint, formatLine, hostPattern, keysFor, withoutHost } from '../src/remote/known-hosts.js';
-import { commandLine, shellQuote, splitWords } from '../src/remote/shell-quote.js';
+import { commandLine, shellQuote } from '../src/remote/shell-quote.js';
+import { argvFromWords, splitWords } from '../src/domain/shell-words.js';
 import { tempDir } from './support/repo.js';
 
 const exec = promisify(execFile);
@@ -39,6 +40,40 @@ describe('shell quoting', () => {
     assert.deepEqual(splitWords('  '), []);
     assert.deepEqual(splitWords("''"), ['']);
     assert.throws(() => splitWords("'open"), /unterminated/);
+    assert.throws(() => splitWords('get "/a'), UserError);
+  });
+});
+
+describe('shell words (etcd ctl "del --prefix /cluster/services", action --cmd)', () => {
+  // What sh itself makes of each string, with globbing off and nothing that would expand: the
+  // splitter must agree with it word for word.
+  const cases = [
+    'del --prefix /cluster/services',
+    '  get	/cluster/nodes/a   --print-value-only ',
+    `put /k '{"a": "b c"}'`,
+    String.raw`put /k "it's \"quoted\""`,
+    String.raw`a\ b c\\d '' ""`,
+    String.raw`"back\slash \q" '\n stays'`,
+    'one\\\ntwo "x\\\ny" end\\',
+    'glob * ? [ab] {a,b}',
+    `mixed"dq"'sq'plain`,
+  ];
+  for (const input of cases) {
+    it(`agrees with sh: ${JSON.stringify(input)}`, async () => {
+      const { stdout } = await exec('sh', ['-c', `set -f; printf '%s\\0' ${input}`]);
+      assert.deepEqual(splitWords(input), stdout.split('\0').slice(0, -1));
+    });
+  }
+
+  it('expands nothing: variables, commands, tildes, comments and operators stay text', () => {
+    assert.deepEqual(splitWords('get $HOME ~ `id` $(id) #c a;b "$x"'), ['get', '$HOME', '~', '`id`', '$(id)', '#c', 'a;b', '$x']);
+  });
+
+  it('one argument is split, several are the argv already', () => {
+    assert.deepEqual(argvFromWords(['del --prefix /cluster/services']), ['del', '--prefix', '/cluster/services']);
+    assert.deepEqual(argvFromWords(['get', '/a b']), ['get', '/a b']);
+    assert.deepEqual(argvFromWords(['member']), ['member']);
+    assert.deepEqual(argvFromWords([]), []);
   });
 });
 

@@ -1,7 +1,4 @@
 import { Flags } from '@oclif/core';
-import { createEtcdControlPlane } from '../adapters/etcd/etcd-control-plane.js';
-import { openTunnels } from '../adapters/etcd/tunnels.js';
-import { ForgePki } from '../adapters/forge-pki.js';
 import { envValue } from '../config/env.js';
 import { readOperatorCredentials } from '../core/pki/operator-cert.js';
 import { parseTargetList, resolveTargets } from '../core/targets.js';
@@ -13,10 +10,11 @@ import type { ProjectSession } from './base-command.js';
 import { prepareConnections } from './node-run.js';
 import { openProvider } from './open-provider.js';
 import { lookupOverlayAddresses, requireOverlayAddress } from '../core/control-plane/overlay.js';
+import { chooseControlNodes, CLUSTER_STATE_FILE, type ControlNodes } from '../core/cluster/control-nodes.js';
 
-/** `--ctrl-nodes` (also `--target`, upstream's flag on etcd commands); falls back to CTRL_NODES. */
+/** `--ctrl-nodes` (also `--target`, upstream's flag on etcd commands); falls back to CTRL_NODES, then the project's. */
 export const ctrlNodesFlag = Flags.string({
-  summary: 'Control nodes to reach etcd through, tried in order (default: CTRL_NODES).',
+  summary: 'Control nodes to reach etcd through, tried in order (default: CTRL_NODES, else those init-ctrl remembered).',
   aliases: ['target'],
   multiple: true,
   multipleNonGreedy: true,
@@ -27,12 +25,34 @@ export function ctrlNodesOption(summary: string) {
   return Flags.string({ summary, multiple: true, multipleNonGreedy: true });
 }
 
-export function controlNodeNames(session: ProjectSession, values: readonly string[] | undefined): string[] {
-  const names = parseTargetList(values ?? []);
-  if (names.length > 0) return names;
-  const fromEnv = parseTargetList([envValue(session.ctx.env, 'CTRL_NODES') ?? '']);
-  if (fromEnv.length > 0) return fromEnv;
-  throw new UserError('no control nodes given', { hints: ['pass --ctrl-nodes "etcd001 etcd002 etcd003" or set CTRL_NODES in .env'] });
+/**
+ * The control nodes from --ctrl-nodes, CTRL_NODES, the project (init-ctrl remembered them) or
+ * upstream's etcdNNN names; undefined when none of them names a node. `servers` is listed from
+ * the provider only if the convention has to be tried and the caller has no list.
+ */
+export function findControlNodes(session: ProjectSession, values: readonly string[] | undefined, servers?: readonly ServerInfo[]): Promise<ControlNodes | undefined> {
+  return chooseControlNodes({
+    flag: parseTargetList(values ?? []),
+    env: parseTargetList([envValue(session.ctx.env, 'CTRL_NODES') ?? '']),
+    project: session.workspace,
+    serverNames: async () => (servers ?? (await (await openProvider(session)).listServers())).map((s) => s.name),
+  });
+}
+
+/** findControlNodes, or an error saying every way to name them. */
+export async function controlNodeNames(session: ProjectSession, values: readonly string[] | undefined, servers?: readonly ServerInfo[]): Promise<string[]> {
+  const found = await findControlNodes(session, values, servers);
+  if (found === undefined) {
+    throw new UserError('no control nodes given', {
+      hints: [
+        'pass --ctrl-nodes "etcd001 etcd002 etcd003" or set CTRL_NODES in .env',
+        `init-ctrl remembers them in ${CLUSTER_STATE_FILE}; without it, servers named etcd001, etcd002, ... are used`,
+      ],
+    });
+  }
+  // A guess from names is said out loud: it is the one source the operator did not write down.
+  if (found.source === 'convention') session.reporter.emit({ kind: 'step', message: `control nodes: ${found.names.join(' ')} (the servers named etcdNNN; --ctrl-nodes picks others)` });
+  return [...found.names];
 }
 
 export interface ControlPlaneSession {
@@ -50,7 +70,7 @@ export interface ControlPlaneSession {
 export async function openControlPlane(
   session: ProjectSession,
   options: { ctrlNodes: readonly string[]; sshKeyName: string | undefined; connectTimeoutSeconds: number; acceptHostKey: readonly string[] },
-  reuse?: { connector: HostConnector; hosts: readonly RemoteHost[] },
+  reuse?: { connector: HostConnector; hosts: readonly RemoteHost[]; unreachable?: readonly string[] },
 ): Promise<ControlPlaneSession> {
   let connector: HostConnector;
   let hosts: RemoteHost[];
@@ -58,6 +78,7 @@ export async function openControlPlane(
   if (reuse) {
     connector = reuse.connector;
     hosts = [...reuse.hosts];
+    unreachable.push(...(reuse.unreachable ?? []));
   } else {
     const prepared = await prepareConnections(session, {
       targetValues: options.ctrlNodes,
@@ -83,6 +104,13 @@ export async function openControlPlane(
   }
   for (const line of unreachable) session.reporter.emit({ kind: 'warning', message: `skipping ${line}` });
   try {
+    // Loaded here, not at start-up: etcd3 (grpc, protobufjs) and node-forge are a third of the
+    // start-up time of every command that shares this module, and fleet commands never use them.
+    const [{ createEtcdControlPlane }, { openTunnels }, { ForgePki }] = await Promise.all([
+      import('../adapters/etcd/etcd-control-plane.js'),
+      import('../adapters/etcd/tunnels.js'),
+      import('../adapters/forge-pki.js'),
+    ]);
     const credentials = await readOperatorCredentials({ workspace: session.workspace, pki: new ForgePki() });
     const tunnels = await openTunnels(hosts);
     const cp = createEtcdControlPlane({
@@ -130,7 +158,9 @@ export function controlPlaneMembers(
   values: readonly string[] | undefined,
   sshKeyName: string | undefined,
 ): HostTarget[] {
-  const given = (values !== undefined && values.length > 0) || envValue(session.ctx.env, 'CTRL_NODES') !== undefined;
-  if (!given) return [...run.targets];
-  return resolveTargets(run.servers, controlNodeNames(session, values), sshKeyName === undefined ? undefined : session.workspace.resolve(`ssh/${sshKeyName}`));
+  // Only what the operator gave: the remembered list is what init-ctrl writes, not what it reads.
+  const given = parseTargetList(values ?? []);
+  const names = given.length > 0 ? given : parseTargetList([envValue(session.ctx.env, 'CTRL_NODES') ?? '']);
+  if (names.length === 0) return [...run.targets];
+  return resolveTargets(run.servers, names, sshKeyName === undefined ? undefined : session.workspace.resolve(`ssh/${sshKeyName}`));
 }

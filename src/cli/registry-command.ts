@@ -12,7 +12,7 @@ export abstract class RegistryCommand extends BaseCommand<typeof RegistryCommand
     ...BaseCommand.baseFlags,
     target: Flags.string({ summary: 'The registry node.', required: true }),
     'use-localhost': Flags.boolean({ summary: 'The registry listens on the node\'s 127.0.0.1:5000, not on its overlay IP.', default: false }),
-    'ctrl-nodes': ctrlNodesOption('Control nodes, for the overlay IP (default: CTRL_NODES).'),
+    'ctrl-nodes': ctrlNodesOption('Control nodes, for the overlay IP (default: CTRL_NODES, else those init-ctrl remembered).'),
     ...connectionFlags,
   };
 
@@ -23,7 +23,7 @@ export abstract class RegistryCommand extends BaseCommand<typeof RegistryCommand
     const registryHost = flags['use-localhost']
       ? '127.0.0.1'
       : await overlayIpOf(session, flags.target, {
-          ctrlNodes: controlNodeNames(session, flags['ctrl-nodes']),
+          ctrlNodes: await controlNodeNames(session, flags['ctrl-nodes']),
           sshKeyName,
           connectTimeoutSeconds: flags['connect-timeout'],
           acceptHostKey: flags['accept-host-key'] ?? [],

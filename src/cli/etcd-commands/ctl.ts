@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
 import { OperationFailed, UserError } from '../../domain/errors.js';
+import { argvFromWords } from '../../domain/shell-words.js';
 import { etcdctlCommand } from '../../remote/etcdctl.js';
 import { passThrough } from '../../ui/output.js';
 import { BaseCommand } from '../base-command.js';
@@ -10,20 +11,27 @@ import { etcdFlags } from './base.js';
 /** `etcd ctl <etcdctl args>`: etcdctl on a control node, as upstream did, for anything else. */
 export abstract class EtcdCtlCommand extends BaseCommand<typeof EtcdCtlCommand> {
   static override summary = 'Run etcdctl on a control node with its own certificate (for what the other etcd commands do not cover).';
-  static override description = `The arguments reach etcdctl as they are, each quoted once (nothing is interpreted by a shell).
-etcdctl talks to the node's local member with the node's client certificate from /root/certs.
-Control nodes are tried in order (--ctrl-nodes, else CTRL_NODES) until one can be reached;
+  static override description = `Several arguments reach etcdctl as they are, each quoted once. One argument is upstream's form,
+a whole command line in one string ("del --prefix /cluster/services"): it is split into words as a
+shell would (quotes and backslashes respected), with nothing expanded or globbed. etcdctl talks to the node's local member with the node's client certificate from /root/certs.
+Control nodes are tried in order (--ctrl-nodes, else CTRL_NODES, else those init-ctrl remembered)
+until one can be reached;
 etcdctl's output and exit status are passed through.`;
-  static override examples = ['<%= config.bin %> <%= command.id %> -- member list -w table', '<%= config.bin %> <%= command.id %> -- endpoint status --cluster'];
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> -- member list -w table',
+    '<%= config.bin %> <%= command.id %> -- endpoint status --cluster',
+    '<%= config.bin %> <%= command.id %> "del --prefix /cluster/services" --target etcd001',
+  ];
   static override strict = false;
-  static override args = { words: Args.string({ description: 'etcdctl arguments (put -- before the first one that starts with -).' }) };
+  static override args = { words: Args.string({ description: 'etcdctl arguments (put -- before the first one that starts with -), or all of them in one quoted string.' }) };
   static override flags = { ...etcdFlags };
 
   async run(): Promise<void> {
-    if (this.rest.length === 0) throw new UserError('no etcdctl arguments given', { hints: ['e.g. nix-infra etcd ctl -- member list'] });
+    const args = argvFromWords(this.rest);
+    if (args.length === 0) throw new UserError('no etcdctl arguments given', { hints: ['e.g. nix-infra etcd ctl -- member list'] });
     const session = this.openProject();
     const { connector, targets } = await prepareConnections(session, {
-      targetValues: controlNodeNames(session, this.flags['ctrl-nodes']),
+      targetValues: await controlNodeNames(session, this.flags['ctrl-nodes']),
       concurrency: 1,
       connectTimeoutSeconds: this.flags['connect-timeout'],
       acceptHostKey: this.flags['accept-host-key'] ?? [],
@@ -39,7 +47,7 @@ etcdctl's output and exit status are passed through.`;
           failures.push((err as Error).message);
           continue;
         }
-        const result = await host.exec(etcdctlCommand(target.name, this.rest), { onOutput: passThrough });
+        const result = await host.exec(etcdctlCommand(target.name, args), { onOutput: passThrough });
         process.exitCode = result.exitCode ?? 1;
         return;
       }

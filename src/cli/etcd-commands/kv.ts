@@ -3,8 +3,8 @@ import { checkDeletePrefix, checkKey, checkPrefix } from '../../domain/etcd-keys
 import { printResult } from '../../ui/output.js';
 import { EtcdCommand, entryLines, etcdFlags } from './base.js';
 
-const common = `Reaches etcd through SSH tunnels to the control nodes (--ctrl-nodes, else CTRL_NODES) with the
-operator certificate, failing over between them in order.`;
+const common = `Reaches etcd through SSH tunnels to the control nodes (--ctrl-nodes, else CTRL_NODES, else
+those init-ctrl remembered) with the operator certificate, failing over between them in order.`;
 
 export abstract class EtcdGetCommand extends EtcdCommand<typeof EtcdGetCommand> {
   static override summary = 'Read a key (or every key under a prefix) from etcd.';

@@ -8,7 +8,8 @@ export abstract class EtcdViewCommand extends EtcdCommand<typeof EtcdViewCommand
   static view: ViewName;
   static override description = `Prints the raw entries as etcdctl does (key line, value line); --json gives the parsed view.
 Entries that do not parse are reported as warnings, not hidden. Reaches etcd through SSH tunnels
-to the control nodes (--ctrl-nodes, else CTRL_NODES) with the operator certificate.`;
+to the control nodes (--ctrl-nodes, else CTRL_NODES, else those init-ctrl remembered) with the
+operator certificate.`;
   static override flags = { ...etcdFlags };
 
   async run(): Promise<ViewResult['parsed']> {

@@ -1,15 +1,18 @@
 import path from 'node:path';
 import { Flags } from '@oclif/core';
-import { FsSecretStore } from '../../adapters/secret-store/fs-secret-store.js';
+import { openSecretStore } from '../secret-store.js';
 import { NodeLocalFiles } from '../../adapters/node-local-files.js';
 import { NodeWorkspace } from '../../adapters/node-workspace.js';
+import { prepareDeployInputs } from '../../core/deploy/deploy-inputs.js';
 import { deployNodes, type DeployResult } from '../../core/deploy/deploy-nodes.js';
 import type { NodeAddresses } from '../../core/deploy/placeholders.js';
+import { parseTargetList } from '../../core/targets.js';
 import { UserError } from '../../domain/errors.js';
-import { BaseCommand } from '../base-command.js';
+import { BaseCommand, existingFolder } from '../base-command.js';
+import { operatorName } from '../operator.js';
 import { clusterNodeMap } from '../cluster-node-map.js';
 import { controlNodeNames, ctrlNodesOption, openControlPlane } from '../control-plane-session.js';
-import { connectionFlags, targetFlag } from '../node-flags.js';
+import { connectionFlags, mutatingFlags, targetFlag } from '../node-flags.js';
 import { openNodeRun } from '../node-run.js';
 import { hostResults, type HostResultsJson } from './host-results.js';
 import { nodeRunOptions } from './run-options.js';
@@ -31,7 +34,9 @@ changed goes over SSH into systemd-creds (/root/secrets/<name>; plaintext never 
 disk, never in argv); unreferenced ones are removed; pre-build secrets go to /run/keys. Legacy
 (Dart tool) secret files are refused unless imported (\`secrets import\`) or --allow-legacy-secrets. Then
 nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as upstream). Without
---nixos-version, each node's running release is used for the rendering.`;
+--nixos-version, each node's running release is used for the rendering. A host that cannot be
+reached is reported failed with its cause while the others are deployed (--all-or-nothing: none
+is); changed files travel as one stream per host into a stage folder and are swapped in at once.`;
 
   static override enableJsonFlag = true;
 
@@ -42,8 +47,12 @@ nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as u
     'test-dir': Flags.string({ summary: 'Folder whose nodes/<node>.nix replaces the project\'s (upstream\'s test harness).' }),
     rebuild: Flags.boolean({ summary: 'Run nixos-rebuild switch after the upload.', allowNo: true }),
     'allow-legacy-secrets': Flags.boolean({ summary: "Use the Dart tool's legacy secret files (each is named in a warning); better: `secrets import`." }),
-    'ctrl-nodes': ctrlNodesOption('Cluster: control nodes (default: CTRL_NODES).'),
+    'all-or-nothing': Flags.boolean({
+      summary: 'Deploy no host unless every host could be reached and planned (default: an unreachable host fails alone).',
+    }),
+    'ctrl-nodes': ctrlNodesOption('Cluster: control nodes (default: CTRL_NODES, else those init-ctrl remembered).'),
     ...connectionFlags,
+    ...mutatingFlags,
   };
 
   async run(): Promise<HostResultsJson<DeployResult>> {
@@ -57,13 +66,27 @@ nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as u
       });
     }
     const session = this.openProject();
+    // A --test-dir that does not exist is an input error, found before anything is reached.
+    const testDir = this.flags['test-dir'] === undefined ? undefined : existingFolder(path.resolve(this.flags['test-dir']), '--test-dir');
     const sshKeyName = this.sshKeyName(session);
+    const store = openSecretStore(session.workingDir);
+    const nodeFileSource = testDir === undefined ? undefined : new NodeWorkspace(testDir);
+    // Inputs first: the password (prompted before a task list is drawn) and the referenced
+    // secrets, before the control plane or any node is reached.
+    const inputs =
+      ctor.parts === 'system'
+        ? undefined
+        : await prepareDeployInputs(
+            { ctx: session.ctx, store, nodeFileSource: nodeFileSource ?? session.workspace },
+            // deploy-apps exists to deploy the node file: without one it would only remove secrets.
+            { nodes: parseTargetList(this.flags.target), requireNodeFiles: ctor.parts === 'apps' },
+          );
     const run = await openNodeRun(session, nodeRunOptions(this.flags, { sshKeyName, json: this.jsonEnabled(), title: `deploy (${mode})` }));
     try {
       let nodes = new Map<string, NodeAddresses>(run.servers.map((s) => [s.name, { ipv4: s.address }]));
       let etcdCluster: string | undefined;
       if (mode === 'cluster') {
-        const ctrlNodes = controlNodeNames(session, this.flags['ctrl-nodes']);
+        const ctrlNodes = await controlNodeNames(session, this.flags['ctrl-nodes'], run.servers);
         const cp = await openControlPlane(session, {
           ctrlNodes,
           sshKeyName,
@@ -76,14 +99,14 @@ nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as u
           await cp.close();
         }
       }
-      const testDir = this.flags['test-dir'];
       const outcomes = await deployNodes(
         {
           ...run.deps,
           ctx: session.ctx,
           project: session.workspace,
           local: new NodeLocalFiles(session.workingDir),
-          store: new FsSecretStore(path.join(session.workingDir, 'secrets')),
+          store,
+          recorder: { operator: operatorName(), cliVersion: this.config.version },
         },
         {
           mode,
@@ -93,12 +116,12 @@ nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as u
           parts: ctor.parts,
           nodeModule: this.flags['node-module'] ?? (mode === 'fleet' ? 'node_types/standalone_machine.nix' : 'node_types/cluster_node.nix'),
           ...(etcdCluster === undefined ? {} : { etcdCluster }),
-          ...(testDir === undefined ? {} : { nodeFileSource: new NodeWorkspace(path.resolve(testDir)) }),
+          ...(nodeFileSource === undefined ? {} : { nodeFileSource }),
+          ...(inputs === undefined ? {} : { inputs }),
           rebuild: ctor.alwaysRebuild || (this.flags.rebuild ?? mode === 'fleet'),
           concurrency: run.concurrency,
+          allOrNothing: this.flags['all-or-nothing'],
           allowLegacySecrets: this.flags['allow-legacy-secrets'],
-          // deploy-apps exists to deploy the node file: without one it would only remove secrets.
-          requireNodeFiles: ctor.parts === 'apps',
         },
       );
       process.exitCode = await run.finish(outcomes);

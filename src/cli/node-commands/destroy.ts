@@ -1,18 +1,17 @@
-import { envValue } from '../../config/env.js';
 import { leaveCluster } from '../../core/cluster/leave-cluster.js';
 import { destroyNodes } from '../../core/provision/destroy.js';
+import { CLUSTER_STATE_FILE, type ControlNodes } from '../../core/cluster/control-nodes.js';
 import { parseTargetList, resolveTargets } from '../../core/targets.js';
 import type { ServerProvider } from '../../ports/provider.js';
-import { ExitCode } from '../../domain/errors.js';
-import { summarise } from '../../ui/host-summary.js';
-import { printNote, printResult } from '../../ui/output.js';
+import { OperationFailed } from '../../domain/errors.js';
+import { printResult } from '../../ui/output.js';
 import { BaseCommand, type ProjectSession } from '../base-command.js';
-import { controlNodeNames, openControlPlane } from '../control-plane-session.js';
+import { findControlNodes, openControlPlane } from '../control-plane-session.js';
 import { createConnector } from '../node-run.js';
 import { targetFlag } from '../node-flags.js';
 import { openProvider } from '../open-provider.js';
 import { ownershipLabels } from '../project-labels.js';
-import { hostResults, type HostResultsJson } from './host-results.js';
+import { finishWithStates, type HostResultsJson } from './host-results.js';
 
 /** `fleet destroy` and `cluster destroy`. */
 export abstract class DestroyCommand extends BaseCommand<typeof DestroyCommand> {
@@ -37,19 +36,20 @@ the command says so and exits 0.`;
     const provider = await openProvider(session);
     const role = (this.ctor as unknown as typeof DestroyCommand).role;
     // Cluster nodes leave the cluster first: the control nodes are needed before anything else.
-    const ctrlValues = (this.flags as { 'ctrl-nodes'?: string[] })['ctrl-nodes'];
-    const hasCtrl = parseTargetList(ctrlValues ?? []).length > 0 || envValue(session.ctx.env, 'CTRL_NODES') !== undefined;
-    const ctrlNames = role === 'cluster' && hasCtrl ? controlNodeNames(session, ctrlValues) : undefined;
-    if (role === 'cluster' && ctrlNames === undefined) {
+    const ctrl = role === 'cluster' ? await findControlNodes(session, (this.flags as { 'ctrl-nodes'?: string[] })['ctrl-nodes']) : undefined;
+    if (role === 'cluster' && ctrl === undefined) {
       // A node provisioned but never joined (or a whole cluster going away) has nothing to leave.
-      session.reporter.emit({ kind: 'warning', message: 'no control nodes given (--ctrl-nodes or CTRL_NODES): the nodes are not unregistered from etcd' });
+      session.reporter.emit({
+        kind: 'warning',
+        message: `no control nodes known (--ctrl-nodes, CTRL_NODES, ${CLUSTER_STATE_FILE} or etcdNNN servers): the nodes are not unregistered from etcd`,
+      });
     }
     const result = await destroyNodes(
       { provider, prompter: session.ctx.prompter, reporter: session.reporter },
       {
         names,
         labels: () => ownershipLabels(session, this.sshKeyName(session), role),
-        ...(ctrlNames === undefined ? {} : { beforeDelete: (targets: readonly string[]) => this.leave(session, provider, ctrlNames, targets) }),
+        ...(ctrl === undefined ? {} : { beforeDelete: (targets: readonly string[]) => this.leave(session, provider, ctrl, targets) }),
       },
     );
     if (result.kind === 'unsupported') {
@@ -60,13 +60,11 @@ the command says so and exits 0.`;
       if (!this.jsonEnabled()) printResult('Nothing deleted.');
       return { ok: true, message: 'cancelled' };
     }
-    printNote(summarise(result.outcomes));
-    process.exitCode = result.outcomes.every((o) => o.ok) ? ExitCode.ok : ExitCode.failed;
-    return hostResults(result.outcomes.map((o) => ({ ...o, value: o.value === undefined ? undefined : { state: o.value } })));
+    return finishWithStates(result.outcomes);
   }
 
   /** Stops flannel where reachable and deletes each node's registration and leases in etcd. */
-  private async leave(session: ProjectSession, provider: ServerProvider, ctrlNames: readonly string[], names: readonly string[]): Promise<void> {
+  private async leave(session: ProjectSession, provider: ServerProvider, ctrl: ControlNodes, names: readonly string[]): Promise<void> {
     const sshKeyName = this.sshKeyName(session);
     const flags = this.flags as unknown as { 'connect-timeout'?: number };
     const connectTimeoutSeconds = flags['connect-timeout'] ?? 20;
@@ -78,7 +76,17 @@ the command says so and exits 0.`;
       return { name, ...(target === undefined ? {} : { target }), ...(server?.address === undefined ? {} : { ipv4: server.address }) };
     });
     const connector = createConnector(session, { concurrency: names.length, connectTimeoutSeconds, acceptHostKey: [] });
-    const cp = await openControlPlane(session, { ctrlNodes: ctrlNames, sshKeyName, connectTimeoutSeconds, acceptHostKey: [] });
+    let cp;
+    try {
+      cp = await openControlPlane(session, { ctrlNodes: ctrl.names, sshKeyName, connectTimeoutSeconds, acceptHostKey: [] });
+    } catch (err) {
+      // Control nodes the operator named must answer. Remembered or guessed ones may be gone
+      // already (the whole cluster is being torn down): then there is nothing left to leave.
+      await connector.closeAll();
+      if (!(err instanceof OperationFailed) || ctrl.source === 'flag' || ctrl.source === 'env') throw err;
+      session.reporter.emit({ kind: 'warning', message: `control nodes ${ctrl.names.join(', ')} not reachable: the nodes are not unregistered from etcd (${err.message})` });
+      return;
+    }
     try {
       await leaveCluster({ connector, reporter: session.reporter }, cp.cp, nodes);
     } finally {

@@ -5,7 +5,7 @@ import type { HostOutcome } from '../../core/remote/fanout.js';
 import { parseTargetList } from '../../core/targets.js';
 import { printResult } from '../../ui/output.js';
 import { BaseCommand, type ProjectSession } from '../base-command.js';
-import { connectionFlags, targetFlag } from '../node-flags.js';
+import { connectionFlags, mutatingFlags, targetFlag } from '../node-flags.js';
 import { openNodeRun, type NodeRun } from '../node-run.js';
 import { hostResults, type HostResultsJson } from './host-results.js';
 import { nodeRunOptions } from './run-options.js';
@@ -16,7 +16,7 @@ import { nodeRunOptions } from './run-options.js';
  */
 abstract class MaintenanceCommand extends BaseCommand<typeof MaintenanceCommand> {
   static override enableJsonFlag = true;
-  static override flags = { target: targetFlag, ...connectionFlags };
+  static override flags = { target: targetFlag, ...connectionFlags, ...mutatingFlags };
 
   protected async confirmedRun<T>(question: (nodes: string) => string, title: string, work: (run: NodeRun, session: ProjectSession) => Promise<HostOutcome<T>[]>): Promise<HostResultsJson<T>> {
     const session = this.openProject();
@@ -59,7 +59,7 @@ export abstract class UpgradeNixosCommand extends MaintenanceCommand {
   static override summary = 'Upgrade the nodes to a NixOS release: files, channel, rebuild; versions before and after.';
   static override description = `With --nixos-version, configuration.nix and flake.nix are uploaded again with that release, the
 nixos channel is moved to it, and the nodes are rebuilt; nodes already on it are left alone.
-Without it, the channel is updated and the nodes rebuilt on their release. Asks for confirmation
+After the rebuild, nixos-version must report that release, or the node fails naming both. Without it, the channel is updated and the nodes rebuilt on their release. Asks for confirmation
 unless --batch.`;
   static override flags = { ...MaintenanceCommand.flags, 'nixos-version': Flags.string({ summary: 'Release to move to, e.g. 25.11.' }) };
   async run(): Promise<HostResultsJson<UpgradeResult>> {

@@ -7,10 +7,10 @@ export default class ClusterAction extends ActionCommand {
 
 In a cluster, values may also use [%%<node>.overlayIp%%] and [%%localhost.overlayIp%%]: the
 node's overlay address, read from flannel's leases in etcd through the control nodes
-(--ctrl-nodes or CTRL_NODES) only when a value asks for it.`;
+(--ctrl-nodes, CTRL_NODES or those init-ctrl remembered) only when a value asks for it.`;
   static override flags = {
     ...ActionCommand.flags,
-    'ctrl-nodes': ctrlNodesOption('Control nodes, for overlay IPs (default: CTRL_NODES).'),
+    'ctrl-nodes': ctrlNodesOption('Control nodes, for overlay IPs (default: CTRL_NODES, else those init-ctrl remembered).'),
   };
   static override examples = [
     '<%= config.bin %> <%= command.id %> --target node001 --app-module mariadb --cmd "status"',

@@ -5,8 +5,9 @@ import { unregisterNode, type UnregisterResult } from '../control-plane/membersh
 
 /**
  * Takes nodes out of the cluster before their servers go: flannel is stopped on every node that
- * can still be reached (a running flanneld renews its lease), then each node's registration and
- * its flannel leases are deleted in etcd. A node that cannot be reached is still unregistered.
+ * can still be reached (a running flanneld renews its lease), then each node's registration, its
+ * flannel leases and its app instances are deleted in etcd. A node that cannot be reached is
+ * still unregistered.
  */
 export async function leaveCluster(
   deps: { connector: HostConnector; reporter: Reporter },
@@ -28,11 +29,8 @@ export async function leaveCluster(
   const results: UnregisterResult[] = [];
   for (const node of nodes) {
     const result = await unregisterNode(cp, { name: node.name, ...(node.ipv4 === undefined ? {} : { ipv4: node.ipv4 }) });
-    deps.reporter.emit({
-      kind: 'step',
-      host: node.name,
-      message: result.nodeKeyDeleted || result.leasesDeleted.length > 0 ? `unregistered (${[result.key, ...result.leasesDeleted].join(', ')})` : 'was not registered',
-    });
+    const deleted = [...(result.nodeKeyDeleted ? [result.key] : []), ...result.leasesDeleted, ...result.instancesDeleted];
+    deps.reporter.emit({ kind: 'step', host: node.name, message: deleted.length > 0 ? `unregistered (${deleted.join(', ')})` : 'was not registered' });
     results.push(result);
   }
   return results;

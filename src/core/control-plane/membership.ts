@@ -3,7 +3,7 @@ import { isHostnameLabel } from '../../domain/names.js';
 import type { ControlPlane, PutOutcome } from '../../ports/control-plane.js';
 import { readLeases } from './flannel.js';
 import { isIpv4 } from './ipv4.js';
-import { nodeKey } from './layout.js';
+import { groupPrefix, nodeKey, SERVICE_GROUPS } from './layout.js';
 
 /**
  * Cluster membership (upstream-cli.md §7.9, §10.1): a node is registered by writing
@@ -12,7 +12,9 @@ import { nodeKey } from './layout.js';
  * HAProxy from it; `services` names the service groups the node *consumes*.
  *
  * Unregistering also removes the node's flannel subnet lease, which upstream left behind (a
- * stale lease then broke every overlay lookup until its 24 h TTL ran out).
+ * stale lease then broke every overlay lookup until its 24 h TTL ran out), and the node's app
+ * instances, which the apps' units delete only when they stop cleanly (a destroyed server never
+ * runs its preStop, and confd would keep sending traffic to the dead address).
  */
 
 export interface NodeRecord {
@@ -91,11 +93,14 @@ export interface UnregisterResult {
   readonly publicIps: readonly string[];
   /** Lease keys that were deleted. */
   readonly leasesDeleted: readonly string[];
+  /** `/cluster/<group>/<app>/instances/<node>` keys that were deleted. */
+  readonly instancesDeleted: readonly string[];
 }
 
 /**
  * Removes a node from the cluster: every flannel lease whose PublicIP is the node's (taken from
- * the input and from its registration), then `/cluster/nodes/<node>`. Leases go first, so a run
+ * the input and from its registration), its app instances in every service group, then
+ * `/cluster/nodes/<node>`. Leases go first, so a run
  * that fails half way can be repeated and still finds the node's address in its registration.
  * Idempotent: unregistering an unknown node deletes nothing and succeeds.
  *
@@ -119,6 +124,23 @@ export async function unregisterNode(controlPlane: ControlPlane, input: Unregist
       if ((await controlPlane.delete(lease.key)) > 0) leasesDeleted.push(lease.key);
     }
   }
+  const instancesDeleted: string[] = [];
+  for (const key of await instanceKeysOf(controlPlane, input.name)) {
+    if ((await controlPlane.delete(key)) > 0) instancesDeleted.push(key);
+  }
   const nodeKeyDeleted = (await controlPlane.delete(key)) > 0;
-  return { key, nodeKeyDeleted, publicIps: [...publicIps], leasesDeleted };
+  return { key, nodeKeyDeleted, publicIps: [...publicIps], leasesDeleted, instancesDeleted };
+}
+
+/** The node's `/cluster/<group>/<app>/instances/<node>` keys (exact node name, any app). */
+async function instanceKeysOf(controlPlane: ControlPlane, node: string): Promise<string[]> {
+  const keys: string[] = [];
+  for (const group of SERVICE_GROUPS) {
+    const prefix = groupPrefix(group);
+    for (const key of (await controlPlane.getPrefix(prefix)).keys()) {
+      const parts = key.slice(prefix.length).split('/');
+      if (parts.length === 3 && parts[1] === 'instances' && parts[2] === node) keys.push(key);
+    }
+  }
+  return keys;
 }

@@ -1,25 +1,34 @@
-import { UserError } from '../../domain/errors.js';
+import { OperationFailed, UserError } from '../../domain/errors.js';
 import { SecretValue } from '../../domain/secret-value.js';
 import type { LocalFiles } from '../../ports/local-files.js';
-import type { HostConnector, HostTarget, RemoteHost } from '../../ports/remote-host.js';
-import { isLegacyFormat, type SecretEntry, type SecretStore } from '../../ports/secret-store.js';
+import type { HostTarget, RemoteHost } from '../../ports/remote-host.js';
+import type { SecretStore } from '../../ports/secret-store.js';
 import type { Workspace } from '../../ports/workspace.js';
 import type { CoreContext } from '../context.js';
 import { obtainPassword } from '../credentials.js';
 import { rebuild } from '../cluster/node-setup.js';
-import { forEachHost, HostStepFailed, type FanoutDeps, type HostOutcome } from '../remote/fanout.js';
-import { nixSystemOf, publicKeyOf } from '../remote/node-identity.js';
+import { forEachHost, HostStepFailed, reusingConnections, type FanoutDeps, type HostOutcome } from '../remote/fanout.js';
+import { publicKeyOf } from '../remote/node-identity.js';
+import { nixSystemFor } from '../../remote/host-facts.js';
+import type { NodeFacts } from '../../remote/file-set.js';
+import { applyFileSet, readNodeFacts } from './file-transfer.js';
 import { secretsPassword } from '../secrets/secrets-password.js';
-import { withStoreLock } from '../secrets/store-lock.js';
+import { lockStore } from '../secrets/store-lock.js';
+import { prepareDeployInputs, type DeployInputs } from './deploy-inputs.js';
 import { substituteSecretValue, type DeployMode, type NodeMap } from './placeholders.js';
-import { APP_MODULES_ROOT, buildDeployPlan, staleAppModuleFiles, type DeployPlan } from './plan.js';
-import { ManifestKey, syncSecrets, type SecretsSyncResult } from './secrets-sync.js';
+import { buildDeployPlan, selectParts, type DeployPlan } from './plan.js';
+import { DecryptOnce } from './secret-values.js';
+import { knownSecretsState, ManifestKey, secretsStateProbes, syncSecrets, type KnownSecretsState, type SecretsSyncResult } from './secrets-sync.js';
+import { partInputsHash } from './inputs-hash.js';
+import { recordDeploy } from '../status/record-deploy.js';
 
 export interface DeployDeps extends FanoutDeps {
   readonly ctx: CoreContext;
   readonly project: Workspace;
   readonly local: LocalFiles;
   readonly store: SecretStore;
+  /** Who deploys, with which CLI: recorded on each node for `status`. */
+  readonly recorder: { readonly operator: string; readonly cliVersion: string };
 }
 
 export interface DeployParams {
@@ -42,18 +51,19 @@ export interface DeployParams {
   readonly nodeFileSource?: Workspace;
   readonly rebuild: boolean;
   readonly concurrency: number;
+  /** Settled by the caller before its own first remote change (init-node); else asked here, before any connection. */
+  readonly inputs?: DeployInputs;
+  /** Any host that cannot be planned stops the deploy everywhere (how deploys behaved before per-host reachability). */
+  readonly allOrNothing?: boolean;
   /** Read the Dart tool's legacy secret files (each one used is named in a warning); refused otherwise. */
   readonly allowLegacySecrets?: boolean;
-  /**
-   * Every target must have nodes/<node>.nix (deploy, deploy-apps): without it the node's
-   * secrets would be removed. Where it is optional (init-node, init-machine), a node without
-   * one keeps its secrets untouched.
-   */
-  readonly requireNodeFiles?: boolean;
 }
 
 export interface DeployResult {
+  /** Files in the node's set. */
   readonly files: number;
+  /** Of those, written in this run (new or different on the node). */
+  readonly filesChanged: number;
   readonly removedAppModuleFiles: readonly string[];
   readonly secrets: { readonly sent: readonly string[]; readonly unchanged: readonly string[]; readonly removed: readonly string[] };
   readonly rebuilt: boolean;
@@ -62,58 +72,16 @@ export interface DeployResult {
 /** `nix-store.trusted-public-keys*` secrets: the keys `[%%nix-store.trusted-public-keys%%]` renders. */
 const TRUSTED_KEYS_PREFIX = 'nix-store.trusted-public-keys';
 
-/** A deploy without a node's file would remove its secrets: refused before any host is contacted. */
-async function checkNodeFiles(deps: DeployDeps, params: DeployParams): Promise<void> {
-  if (params.parts === 'system' || params.requireNodeFiles !== true) return;
-  const source = params.nodeFileSource ?? deps.project;
-  for (const target of params.targets) {
-    const rel = `nodes/${target.name}.nix`;
-    if ((await source.stat(rel)) === undefined) {
-      throw new UserError(`${target.name}: its node file ${source.root}/${rel} does not exist; nothing was deployed`, {
-        hints: [
-          'without it the deploy would remove every secret from the node',
-          `restore the file, or create it with \`{ ... }: { }\` to deploy no app and no secret to ${target.name}`,
-        ],
-      });
-    }
-  }
-}
-
-/**
- * Secret reads for one deploy, each under the store lock: legacy files only with the flag (and
- * named in a warning, once), never an empty value.
- */
-function secretReader(deps: DeployDeps, params: DeployParams, passwordOnce: () => Promise<SecretValue>) {
-  const warned = new Set<string>();
-  return async (entry: SecretEntry): Promise<SecretValue> => {
-    const legacy = isLegacyFormat(entry.format);
-    const allowLegacy = legacy && params.allowLegacySecrets === true;
-    if (allowLegacy && !warned.has(entry.name)) {
-      warned.add(entry.name);
-      deps.ctx.reporter.emit({ kind: 'warning', message: `using legacy secret file secrets/${entry.name} (${entry.format}); import it with \`nix-infra secrets import --name ${entry.name}\`` });
-    }
-    // legacy-base64 needs no password (and when refused, the refusal must come first).
-    const password = entry.format === 'legacy-base64' ? undefined : await passwordOnce();
-    const value = await deps.store.read(entry.name, password, { allowLegacy });
-    if (value.byteLength === 0) {
-      throw new UserError(`secrets/${entry.name} holds an empty value; refusing to deploy an empty credential`, {
-        hints: [`store the real value with \`nix-infra secrets store --name ${entry.name}\``],
-      });
-    }
-    return value;
-  };
-}
-
-async function planFor(deps: DeployDeps, host: RemoteHost, params: DeployParams, trustedPublicKeys: readonly string[]): Promise<DeployPlan> {
-  const hwArch = await nixSystemOf(host);
+async function planFor(deps: DeployDeps, host: RemoteHost, params: DeployParams, facts: NodeFacts, trustedPublicKeys: readonly string[]): Promise<{ plan: DeployPlan; nixosVersion: string }> {
+  const hwArch = nixSystemFor(facts.machine);
+  if (hwArch === undefined) throw new HostStepFailed(`unsupported or unknown architecture ${JSON.stringify(facts.machine)}`);
   const sshPublicKey = await publicKeyOf(deps.local, host.target);
   let nixosVersion = params.nixosVersion;
   if (nixosVersion === undefined) {
-    const running = (await host.exec({ argv: ['nixos-version'] })).stdout.toString('utf8');
-    nixosVersion = /^(\d{2}\.\d{2})/.exec(running)?.[1];
-    if (nixosVersion === undefined) throw new HostStepFailed(`cannot tell which NixOS release runs here (nixos-version said ${JSON.stringify(running.trim())})`, ['pass --nixos-version']);
+    nixosVersion = /^(\d{2}\.\d{2})/.exec(facts.nixosVersion)?.[1];
+    if (nixosVersion === undefined) throw new HostStepFailed(`cannot tell which NixOS release runs here (nixos-version said ${JSON.stringify(facts.nixosVersion)})`, ['pass --nixos-version']);
   }
-  return buildDeployPlan(deps.project, {
+  const plan = await buildDeployPlan(deps.project, {
     mode: params.mode,
     node: { name: host.target.name, ipv4: host.target.address, overlayIp: params.nodes.get(host.target.name)?.overlayIp },
     nodes: params.nodes,
@@ -125,65 +93,50 @@ async function planFor(deps: DeployDeps, host: RemoteHost, params: DeployParams,
     trustedPublicKeys,
     ...(params.nodeFileSource === undefined ? {} : { nodeFileSource: params.nodeFileSource }),
   });
+  return { plan, nixosVersion };
 }
 
-/** The part of the plan the command deploys (see DeployParams.parts). */
-function selectParts(plan: DeployPlan, node: string, parts: DeployParams['parts']): DeployPlan {
-  if (parts === 'all') return plan;
-  const nodeFile = `/etc/nixos/${node}.nix`;
-  if (parts === 'apps') return { ...plan, files: plan.files.filter((f) => f.remotePath === nodeFile) };
-  return {
-    ...plan,
-    files: plan.files.filter((f) => f.remotePath !== nodeFile),
-    appModules: [],
-    directories: plan.directories.filter((d) => !d.startsWith(APP_MODULES_ROOT)),
-    secrets: [],
-    preBuildSecrets: [],
-  };
+/** A problem with the project or the command (not with reaching a host): it stops the whole deploy. */
+function isInputError(err: unknown): err is UserError {
+  return err instanceof UserError && !(err instanceof OperationFailed);
 }
 
-/** app_modules/ on the node: files that no longer exist locally are removed, only inside the folder. */
-async function syncAppModules(host: RemoteHost, plan: DeployPlan): Promise<string[]> {
-  // -P: never follow links, so nothing outside the folder is ever listed.
-  const listing = await host.exec({ argv: ['find', '-P', APP_MODULES_ROOT, '-type', 'f'] });
-  const files = listing.exitCode === 0 ? listing.stdout.toString('utf8').split('\n').filter((l) => l !== '') : [];
-  const stale = staleAppModuleFiles(files, plan);
-  const sftp = await host.files();
-  for (const file of stale) await sftp.remove(file);
-  return stale;
+/** One host, planned: what it gets, what it has, and its secret values (placeholders resolved). */
+interface Prepared {
+  readonly host: RemoteHost;
+  readonly plan: DeployPlan;
+  /** The release the plan was rendered for (recorded on the node, so status renders the same). */
+  readonly nixosVersion: string;
+  readonly facts: NodeFacts;
+  readonly values: ReadonlyMap<string, SecretValue>;
+  /** The secrets folders as planning read them. */
+  readonly secretsState: KnownSecretsState;
 }
 
 /**
- * Deploys the nodes: every plan is built first on every host (files rendered, placeholders
- * resolved, secrets named) so a broken file stops the deploy before any node changes; then per
- * host the files, app_modules (stale files removed), secrets (only changed ones sent, over stdin
- * into systemd-creds) and, when asked, `nixos-rebuild switch`.
+ * Deploys the nodes in two phases. Planning (every host at once, each on its own): connect, one
+ * read of the node's facts and files, the plan rendered (placeholders resolved, secret values
+ * read and substituted). An input error on any host (a bad file, a missing secret) stops
+ * everything before any node changes; a host that cannot be reached, or fails otherwise, is
+ * reported failed with its cause while every other host goes on (with `allOrNothing`, any
+ * failure stops everything, as before). Applying, per planned host: the changed files in one
+ * stream (stale app_modules removed), the secrets (only changed ones sent, over stdin into
+ * systemd-creds) and, when asked, `nixos-rebuild switch`.
  */
 export async function deployNodes(deps: DeployDeps, params: DeployParams): Promise<HostOutcome<DeployResult>[]> {
   if (params.targets.length === 0) throw new UserError('no target given');
-  await checkNodeFiles(deps, params);
-  const opened = new Map<string, RemoteHost>();
-  // The password is needed when any secret is referenced, or trusted keys are stored; asked once.
-  let password: SecretValue | undefined;
-  const passwordOnce = async (): Promise<SecretValue> => (password ??= await obtainPassword(deps.ctx, secretsPassword));
-  const readSecret = secretReader(deps, params, passwordOnce);
-  const trustedPublicKeys: string[] = [];
-  const storeNames = await withStoreLock(deps.store, 'deploy (reading secrets)', async () => {
-    const entries = await deps.store.list();
-    // Trusted keys only appear in node files, which a `system` deploy does not upload.
-    const trusted = params.parts === 'system' ? [] : entries.filter((e) => e.name.startsWith(TRUSTED_KEYS_PREFIX));
-    for (const entry of trusted) trustedPublicKeys.push((await readSecret(entry)).reveal().toString('utf8').trim());
-    return entries.map((e) => e.name);
-  });
-
-  const plans = new Map<string, DeployPlan>();
-  const planning = await forEachHost(deps, params.targets, params.concurrency, async (host) => {
-    opened.set(host.target.name, host);
-    plans.set(host.target.name, await planFor(deps, host, params, trustedPublicKeys));
-    return undefined;
-  });
+  // Held while secrets are read, to the end of planning: no rekey or store can switch the
+  // password under the deploy, and a pending rekey stops it here.
+  const storeLock = await lockStore(deps.store, 'deploy (reading secrets)');
+  let reading: Awaited<ReturnType<typeof planAll>>;
+  try {
+    reading = await planAll(deps, params);
+  } finally {
+    await storeLock.release();
+  }
+  const { storeNames, planning, prepared, earlyKey, passwordOnce } = reading;
   const failedPlans = planning.filter((o) => !o.ok);
-  if (failedPlans.length > 0) {
+  if (failedPlans.length > 0 && params.allOrNothing === true) {
     // Nothing was deployed anywhere: a host whose own plan was fine is not "ok" either.
     const failedNames = failedPlans.map((o) => o.host).join(', ');
     return planning.map((o) => (o.ok ? { host: o.host, ok: false, error: `not deployed: planning failed on ${failedNames}`, durationMs: o.durationMs } : { ...o, value: undefined })) as HostOutcome<DeployResult>[];
@@ -192,71 +145,147 @@ export async function deployNodes(deps: DeployDeps, params: DeployParams): Promi
   // With secrets referenced or stored, the manifest key comes from the store's password. With
   // neither, no hash is ever recorded (nothing is wanted), and the sync only removes leftovers
   // from the nodes, so a fixed key serves and no password is asked for.
-  const anySecrets = params.parts !== 'system' && ([...plans.values()].some((p) => p.secrets.length > 0) || storeNames.length > 0);
-  const key = await ManifestKey.derive(anySecrets ? await passwordOnce() : new SecretValue('no-secrets', 'no secrets referenced'));
-  // Every secret value of every node, read and substituted before the first write, so a missing
-  // secret or a bad placeholder in a value stops the deploy with no node changed.
-  const values = new Map<string, Map<string, SecretValue>>();
-  if (params.parts !== 'system') {
-    await withStoreLock(deps.store, 'deploy (reading secrets)', async () => {
-      const entries = await deps.store.list();
-      for (const target of params.targets) {
-        const plan = plans.get(target.name) as DeployPlan;
-        const placeholders = { mode: params.mode, nodes: params.nodes, localhost: { name: target.name, ipv4: target.address, overlayIp: params.nodes.get(target.name)?.overlayIp } };
-        const own = new Map<string, SecretValue>();
-        for (const secret of plan.secrets) {
-          const entry = entries.find((e) => e.name === secret);
-          if (entry === undefined) {
-            throw new UserError(`${target.name}: secret ${secret} is referenced but not stored; nothing was deployed`, { hints: [`store it with \`nix-infra secrets store --name ${secret}\``] });
-          }
-          // A pre-build secret is one value in both places, resolved with the full map (localhost.* too).
-          const kind = plan.preBuildSecrets.includes(secret) ? 'pre-build' : 'secret';
-          own.set(secret, substituteSecretValue(await readSecret(entry), kind, placeholders));
-        }
-        values.set(target.name, own);
-      }
+  const anySecrets = params.parts !== 'system' && ([...prepared.values()].some((p) => p.plan.secrets.length > 0) || storeNames.length > 0);
+  const key =
+    prepared.size === 0 ? undefined : await (earlyKey ?? ManifestKey.derive(anySecrets ? await passwordOnce() : new SecretValue('no-secrets', 'no secrets referenced')));
+
+  const planned = params.targets.filter((t) => prepared.has(t.name));
+  const opened = new Map([...prepared].map(([name, ready]) => [name, ready.host] as const));
+  const applied = await forEachHost({ ...deps, connector: reusingConnections(deps.connector, opened) }, planned, params.concurrency, async (host) =>
+    applyHost(deps, params, prepared.get(host.target.name) as Prepared, key as ManifestKey),
+  );
+  const byHost = new Map<string, HostOutcome<DeployResult>>(applied.map((o) => [o.host, o]));
+  return planning.map((o) => byHost.get(o.host) ?? ({ ...o, value: undefined } as HostOutcome<DeployResult>));
+}
+
+/**
+ * The planning phase (see deployNodes), with every secret read; the caller holds the store lock.
+ * An input error on any host stops everything here.
+ */
+async function planAll(deps: DeployDeps, params: DeployParams) {
+  const storeNames = (await deps.store.list()).map((e) => e.name);
+  // Trusted keys only appear in node files, which a `system` deploy does not upload.
+  const trustedNames = params.parts === 'system' ? [] : storeNames.filter((n) => n.startsWith(TRUSTED_KEYS_PREFIX));
+
+  // Inputs first: the password (checked) and the referenced secrets, before any host is reached.
+  const inputs =
+    params.parts === 'system'
+      ? { password: undefined }
+      : (params.inputs ?? (await prepareDeployInputs({ ctx: deps.ctx, store: deps.store, nodeFileSource: params.nodeFileSource ?? deps.project }, { nodes: params.targets.map((t) => t.name) })));
+  // Asked once (when inputs did not already settle it).
+  let password: Promise<SecretValue> | undefined = inputs.password === undefined ? undefined : Promise.resolve(inputs.password);
+  const passwordOnce = (): Promise<SecretValue> => (password ??= obtainPassword(deps.ctx, secretsPassword));
+  const decrypted = new DecryptOnce(deps.store, passwordOnce, {
+    allowLegacy: params.allowLegacySecrets === true,
+    onLegacy: (name, format) =>
+      deps.reporter.emit({ kind: 'warning', message: `using legacy secret file secrets/${name} (${format}); import it with \`nix-infra secrets import --name ${name}\`` }),
+  });
+  // With secrets stored, the manifest key is derived from the password whatever the plans say
+  // (see below), so it is derived while the hosts are planned (scrypt runs off the main thread).
+  const earlyKey = params.parts !== 'system' && storeNames.length > 0 ? passwordOnce().then((p) => ManifestKey.derive(p)) : undefined;
+  earlyKey?.catch(() => undefined); // awaited below; a planning failure must not leave it unhandled
+  const trustedPublicKeys = await Promise.all(trustedNames.map(async (name) => (await decrypted.read(name)).reveal().toString('utf8').trim()));
+
+  const prepared = new Map<string, Prepared>();
+  const inputErrors: { host: string; error: UserError }[] = [];
+  const prepare = async (host: RemoteHost): Promise<void> => {
+    const name = host.target.name;
+    const probed = await readNodeFacts(host, params.nixosVersion === undefined, params.parts === 'system' ? [] : secretsStateProbes());
+    const facts = probed.facts;
+    const planned = await planFor(deps, host, params, facts, trustedPublicKeys);
+    const plan = selectParts(planned.plan, name, params.parts);
+    // Every secret value read and substituted before the first write anywhere.
+    const placeholders = { mode: params.mode, nodes: params.nodes, localhost: { name, ipv4: host.target.address, overlayIp: params.nodes.get(name)?.overlayIp } };
+    const missing = plan.secrets.find((secret) => !storeNames.includes(secret));
+    if (missing !== undefined) throw new UserError(`secret ${missing} is referenced but not stored`, { hints: [`store it with \`nix-infra secrets store --name ${missing}\``] });
+    // Each secret decrypted once per run, whichever host asks first (DecryptOnce).
+    const read = await Promise.all(plan.secrets.map(async (secret) => [secret, await decrypted.read(secret)] as const));
+    const values = new Map<string, SecretValue>();
+    for (const [secret, value] of read) {
+      // A pre-build secret is one value in both places, resolved with the full map (localhost.* too).
+      const kind = plan.preBuildSecrets.includes(secret) ? 'pre-build' : 'secret';
+      values.set(secret, substituteSecretValue(value, kind, placeholders));
+    }
+    prepared.set(name, { host, plan, nixosVersion: planned.nixosVersion, facts, values, secretsState: knownSecretsState(probed.extra) });
+  };
+  const planning = await forEachHost(deps, params.targets, params.concurrency, async (host) => {
+    try {
+      await prepare(host);
+    } catch (err) {
+      if (isInputError(err)) inputErrors.push({ host: host.target.name, error: err });
+      throw err;
+    }
+    return undefined;
+  });
+  decrypted.clear();
+
+  const [firstInput, ...moreInput] = inputErrors;
+  if (firstInput !== undefined) {
+    throw new UserError(`${firstInput.host}: ${firstInput.error.message}; nothing was deployed`, {
+      hints: [...firstInput.error.hints, ...moreInput.map((e) => `${e.host}: ${e.error.message}`)],
+      exitCode: firstInput.error.exitCode,
     });
   }
-  const reuse: HostConnector = { ...deps.connector, connect: async (target) => opened.get(target.name) ?? deps.connector.connect(target) };
+  return { storeNames, planning, prepared, earlyKey, passwordOnce };
+}
 
-  return forEachHost({ ...deps, connector: reuse }, params.targets, params.concurrency, async (host) => {
-    const name = host.target.name;
-    const plan = selectParts(plans.get(name) as DeployPlan, name, params.parts);
-    const step = (message: string): void => deps.reporter.emit({ kind: 'step', host: name, message });
-    const sftp = await host.files();
-    for (const dir of plan.directories) await sftp.mkdirp(dir, 0o755);
-    for (const file of [...plan.files, ...plan.appModules]) await sftp.writeFile(file.remotePath, file.content, file.mode);
-    const removedAppModuleFiles = params.parts === 'system' ? [] : await syncAppModules(host, plan);
-    step(`${plan.files.length + plan.appModules.length} files written${removedAppModuleFiles.length > 0 ? `, ${removedAppModuleFiles.length} stale app_modules files removed` : ''}`);
+async function applyHost(deps: DeployDeps, params: DeployParams, ready: Prepared, key: ManifestKey): Promise<DeployResult> {
+  const { host, plan, facts } = ready;
+  const name = host.target.name;
+  const step = (message: string): void => deps.reporter.emit({ kind: 'step', host: name, message });
+  const written = await applyFileSet(host, plan, facts, params.parts !== 'system');
+  const removedAppModuleFiles = [...written.removed];
+  step(`${written.changed.length} of ${written.files} files changed${removedAppModuleFiles.length > 0 ? `, ${removedAppModuleFiles.length} stale app_modules files removed` : ''}`);
 
-    if (params.parts === 'system') {
-      if (params.rebuild) await rebuild(deps, host);
-      return { files: plan.files.length, removedAppModuleFiles, secrets: { sent: [], unchanged: [], removed: [] }, rebuilt: params.rebuild };
-    }
-    let secrets: DeployResult['secrets'] = { sent: [], unchanged: [], removed: [] };
-    if (plan.files.some((f) => f.remotePath === `/etc/nixos/${name}.nix`)) {
-      const own = values.get(name) ?? new Map<string, SecretValue>();
-      const synced: SecretsSyncResult = await syncSecrets(host, {
-        secrets: plan.secrets,
-        preBuild: plan.preBuildSecrets,
-        key,
-        valueFor: async (secret) => {
-          const value = own.get(secret);
-          if (value === undefined) throw new HostStepFailed(`internal: secret ${secret} was not prepared`);
-          return value;
-        },
-      });
-      secrets = { sent: synced.sent, unchanged: synced.unchanged, removed: synced.removed };
-      step(`secrets: ${secrets.sent.length} sent, ${secrets.unchanged.length} unchanged, ${secrets.removed.length} removed`);
-    } else {
-      // No node file (init-node / init-machine, where it is optional): nothing says which
-      // secrets the node needs, so the ones it has are left alone rather than all removed.
-      step('no node file: secrets on the node left unchanged');
-    }
-    if (params.rebuild) {
-      step('nixos-rebuild switch');
-      await rebuild(deps, host);
-    }
-    return { files: plan.files.length + plan.appModules.length, removedAppModuleFiles, secrets, rebuilt: params.rebuild };
+  if (params.parts === 'system') {
+    if (params.rebuild) await rebuild(deps, host);
+    await recordState(deps, params, ready);
+    return { files: written.files, filesChanged: written.changed.length, removedAppModuleFiles, secrets: { sent: [], unchanged: [], removed: [] }, rebuilt: params.rebuild };
+  }
+  let secrets: DeployResult['secrets'] = { sent: [], unchanged: [], removed: [] };
+  if (plan.files.some((f) => f.remotePath === `/etc/nixos/${name}.nix`)) {
+    const synced: SecretsSyncResult = await syncSecrets(host, {
+      secrets: plan.secrets,
+      preBuild: plan.preBuildSecrets,
+      key,
+      known: ready.secretsState,
+      valueFor: async (secret) => {
+        const value = ready.values.get(secret);
+        if (value === undefined) throw new HostStepFailed(`internal: secret ${secret} was not prepared`);
+        return value;
+      },
+    });
+    secrets = { sent: synced.sent, unchanged: synced.unchanged, removed: synced.removed };
+    step(`secrets: ${secrets.sent.length} sent, ${secrets.unchanged.length} unchanged, ${secrets.removed.length} removed`);
+  } else {
+    // No node file (init-node / init-machine, where it is optional): nothing says which
+    // secrets the node needs, so the ones it has are left alone rather than all removed.
+    step('no node file: secrets on the node left unchanged');
+  }
+  if (params.rebuild) {
+    step('nixos-rebuild switch');
+    await rebuild(deps, host);
+  }
+  await recordState(deps, params, ready);
+  return {
+    files: written.files,
+    filesChanged: written.changed.length,
+    removedAppModuleFiles,
+    secrets,
+    rebuilt: params.rebuild,
+  };
+}
+
+/** What this deploy wrote, left on the node for `status` (see core/status/node-state.ts). */
+function recordState(deps: DeployDeps, params: DeployParams, ready: Prepared): Promise<void> {
+  const at = deps.now().toISOString();
+  const parts = params.parts === 'all' ? (['system', 'apps'] as const) : ([params.parts] as const);
+  const entry = (part: 'system' | 'apps') => ({
+    inputsHash: partInputsHash(ready.plan, ready.host.target.name, part),
+    writtenAt: at,
+    nixosVersion: ready.nixosVersion,
+    nodeModule: params.nodeModule,
+    fromTestDir: params.nodeFileSource !== undefined,
   });
+  return recordDeploy(ready.host, { parts: Object.fromEntries(parts.map((p) => [p, entry(p)])), rebuilt: params.rebuild, at, ...deps.recorder });
 }

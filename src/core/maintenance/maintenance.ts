@@ -47,7 +47,8 @@ const firstLine = (result: ExecResult): string => result.stdout.toString('utf8')
  * `upgrade-nixos --nixos-version`: the version before; unless it already is that release,
  * configuration.nix and flake.nix re-rendered with the new version (flake.nix names the nixpkgs
  * branch, so the lock follows), the `nixos` channel moved, `nixos-rebuild switch`; the version
- * after. Without a version: channel update and rebuild on the current release.
+ * after, which must be the requested release or the host fails naming both. Without a version:
+ * channel update and rebuild on the current release.
  */
 export function upgradeNixos(
   deps: FanoutDeps & { project: Workspace; local: LocalFiles },
@@ -70,6 +71,14 @@ export function upgradeNixos(
     await step(deps, host, 'nixos-rebuild switch', REBUILD);
     const after = firstLine(await step(deps, host, 'nixos-version', NIXOS_VERSION));
     deps.reporter.emit({ kind: 'step', host: name, message: `NixOS after: ${after}` });
+    // A rebuild can succeed and still leave the old release running (a flake.nix that does not
+    // take the version, a lock pinned elsewhere): only what the node reports counts.
+    if (version !== undefined && !after.startsWith(`${version}.`)) {
+      throw new HostStepFailed(`upgrade to NixOS ${version} did not take: the node runs ${after} after the rebuild (was ${before})`, [
+        `expected ${version}.*, got ${after}`,
+        'check that flake.nix names nixpkgs by [%%nixVersion%%] and that flake.lock follows it',
+      ]);
+    }
     return { before, after, upgraded: true };
   });
 }

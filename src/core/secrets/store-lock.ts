@@ -1,5 +1,5 @@
 import { UserError } from '../../domain/errors.js';
-import type { PendingRekey, SecretStore } from '../../ports/secret-store.js';
+import type { PendingRekey, SecretStore, StoreLock } from '../../ports/secret-store.js';
 
 export function pendingRekeyError(store: SecretStore, pending: PendingRekey): UserError {
   const state =
@@ -13,6 +13,20 @@ export function pendingRekeyError(store: SecretStore, pending: PendingRekey): Us
         : 'run `nix-infra secrets rekey` again: it rolls the unfinished attempt back and re-keys',
     ],
   });
+}
+
+/** The store's lock, refused (and released) while an interrupted rekey is pending. */
+export async function lockStore(store: SecretStore, purpose: string): Promise<StoreLock> {
+  const lock = await store.lock(purpose);
+  const pending = await store.pendingRekey().catch(async (err: unknown) => {
+    await lock.release();
+    throw err;
+  });
+  if (pending !== undefined) {
+    await lock.release();
+    throw pendingRekeyError(store, pending);
+  }
+  return lock;
 }
 
 /**
