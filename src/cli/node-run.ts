@@ -14,6 +14,7 @@ import { summarise } from '../ui/host-summary.js';
 import type { ListrHostReporter } from '../ui/listr-host-reporter.js';
 import { canDrawTaskList, printNote } from '../ui/output.js';
 import type { ProjectSession } from './base-command.js';
+import { startMutation } from './mutation-run.js';
 import { openProvider } from './open-provider.js';
 
 export interface NodeRunOptions {
@@ -86,7 +87,24 @@ export function projectTierPolicy(session: ProjectSession): TierPolicy {
 }
 
 export async function openNodeRun(session: ProjectSession, options: NodeRunOptions): Promise<NodeRun> {
-  const { connector, targets, servers } = await prepareConnections(session, options);
+  const { connector: direct, targets, servers } = await prepareConnections(session, options);
+  const mutation =
+    options.mutation === undefined
+      ? undefined
+      : await startMutation(session, {
+          connector: direct,
+          targets,
+          selector: options.targetValues,
+          lockTimeoutSeconds: options.mutation.lockTimeoutSeconds,
+          concurrency: options.concurrency,
+          sshKeyName: options.sshKeyName,
+          connectTimeoutSeconds: options.connectTimeoutSeconds,
+          acceptHostKey: options.acceptHostKey,
+        }).catch(async (err: unknown) => {
+          await direct.closeAll();
+          throw err;
+        });
+  const connector = mutation?.connector ?? direct;
   const useListr = !options.json && canDrawTaskList();
   // listr2 is loaded only when a task list is drawn: scripts and CI never pay for it.
   const listr: ListrHostReporter | undefined = useListr
@@ -100,12 +118,14 @@ export async function openNodeRun(session: ProjectSession, options: NodeRunOptio
     servers,
     concurrency: options.concurrency,
     async finish(outcomes) {
+      const interrupted = await mutation?.finish(outcomes);
       await connector.closeAll();
       await listr?.finish();
       printNote(summarise(outcomes));
-      return outcomes.every((o) => o.ok) ? ExitCode.ok : ExitCode.failed;
+      return interrupted ?? (outcomes.every((o) => o.ok) ? ExitCode.ok : ExitCode.failed);
     },
     async abort() {
+      await mutation?.finish(undefined, 'stopped');
       await connector.closeAll();
       await listr?.abort('stopped');
     },

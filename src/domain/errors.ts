@@ -7,6 +7,8 @@ export const ExitCode = {
   failed: 1,
   invalidInput: 2,
   usage: 64,
+  /** Another run holds the deploy lock of a target (EX_TEMPFAIL: try again later). */
+  locked: 75,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -47,5 +49,13 @@ export class OperationFailed extends UserError {
   constructor(message: string, hints: readonly string[] = []) {
     super(message, { hints, exitCode: ExitCode.failed });
     this.name = 'OperationFailed';
+  }
+}
+
+/** Another operator's run holds the deploy lock of a target: exit 75, nothing was changed. */
+export class LockHeld extends UserError {
+  constructor(message: string, hints: readonly string[] = []) {
+    super(message, { hints, exitCode: ExitCode.locked });
+    this.name = 'LockHeld';
   }
 }
