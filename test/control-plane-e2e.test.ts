@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { caEnv, fetchThrough, runCli, startPortForward } from './support/cli.js';
-import { tempDir } from './support/repo.js';
+import { repoRoot, tempDir } from './support/repo.js';
 import { canRunSandbox, startSandbox } from './support/sandbox.js';
 
 const skip = canRunSandbox() ? false : 'sandbox hosts need root';
@@ -211,6 +212,32 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 300_000 }, () =
     assert.equal(kept.code, 0, `another node's instance stays: ${kept.stderr}`);
     assert.equal((await etcd('get', '/cluster/nodes/node004')).code, 0, 'the others stay');
     assert.ok((await sandbox.calls('node005')).some((c) => c.join(' ') === 'systemctl stop flannel'));
+
+    // The cluster deploy lock is an etcd lease per node (with CTRL_NODES): while one run holds
+    // node004, a second exits 75 naming it and changes nothing; the lock lives in etcd, not on
+    // the node, and goes with the run; a compact audit record lands in /cluster/audit/.
+    const clusterEnv = { ...env, CTRL_NODES: nodes };
+    const node004 = sandbox.hosts.find((h) => h.name === 'node004')?.upperDir ?? '';
+    const holder = spawn(process.execPath, [path.join(repoRoot, 'bin', 'run.js'), 'cluster', 'cmd', '-d', dir, '--target', 'node004', 'touch /root/started; while [ ! -e /root/go ]; do sleep 0.1; done; echo held >> /root/lockrun'], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...clusterEnv },
+      stdio: 'ignore',
+    });
+    const held = new Promise<number | null>((resolve) => holder.on('close', resolve));
+    for (let i = 0; i < 600 && !(await stat(path.join(node004, 'root', 'started')).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+    const lockKey = await etcd('get', '/cluster/lock/nodes/node004');
+    assert.equal(lockKey.code, 0, lockKey.stderr);
+    assert.match(lockKey.stdout, new RegExp(`"pid":${holder.pid}`));
+    const second = await runCli(['cluster', 'cmd', '-d', dir, '--target', 'node004', 'echo second >> /root/lockrun'], { env: clusterEnv });
+    assert.equal(second.code, 75, second.stderr);
+    assert.match(second.stderr, new RegExp(`node004: cluster deploy lock held by \\S+ \\(pid ${holder.pid}, nix-infra cluster cmd --target "node004"\\)`));
+    assert.equal(await stat(path.join(node004, 'run', 'nix-infra', 'lock', 'node')).then(() => true, () => false), false, 'no lock directory on the node');
+    await sandbox.exec('node004', ['touch', '/root/go']);
+    assert.equal(await held, 0);
+    assert.equal(await readFile(path.join(node004, 'root', 'lockrun'), 'utf8'), 'held\n', 'only the holder changed the node');
+    assert.equal((await etcd('get', '/cluster/lock/nodes/node004')).code, 1, 'released with the run');
+    const audit = await runCli(['etcd', 'ctl', '-d', dir, '--ctrl-nodes', nodes, '--', 'get', '/cluster/audit/', '--prefix', '--print-value-only'], { env });
+    assert.equal(audit.code, 0, audit.stderr);
+    assert.match(audit.stdout, /"command":"nix-infra cluster cmd","selector":\["node004"\],"nodes":1,"result":"ok"/);
 
     // One member down: the commands still work through the others.
     await sandbox.stopHost('node001');

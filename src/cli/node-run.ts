@@ -17,6 +17,7 @@ import type { ListrHostReporter } from '../ui/listr-host-reporter.js';
 import { canDrawTaskList, printNote } from '../ui/output.js';
 import type { ProjectSession } from './base-command.js';
 import { onInterrupt } from './interrupts.js';
+import { startMutation } from './mutation-run.js';
 import { openProvider } from './open-provider.js';
 
 export interface NodeRunOptions {
@@ -138,7 +139,24 @@ export function interruptible(connector: HostConnector): {
 export async function openNodeRun(session: ProjectSession, options: NodeRunOptions): Promise<NodeRun> {
   const prepared = await prepareConnections(session, options);
   const { targets, servers } = prepared;
-  const stop = interruptible(prepared.connector);
+  const direct = prepared.connector;
+  const mutation =
+    options.mutation === undefined
+      ? undefined
+      : await startMutation(session, {
+          connector: direct,
+          targets,
+          selector: options.targetValues,
+          lockTimeoutSeconds: options.mutation.lockTimeoutSeconds,
+          concurrency: options.concurrency,
+          sshKeyName: options.sshKeyName,
+          connectTimeoutSeconds: options.connectTimeoutSeconds,
+          acceptHostKey: options.acceptHostKey,
+        }).catch(async (err: unknown) => {
+          await direct.closeAll();
+          throw err;
+        });
+  const stop = interruptible(mutation?.connector ?? direct);
   const connector = stop.connector;
   const useListr = !options.json && canDrawTaskList();
   // listr2 is loaded only when a task list is drawn: scripts and CI never pay for it.
@@ -153,6 +171,8 @@ export async function openNodeRun(session: ProjectSession, options: NodeRunOptio
     servers,
     concurrency: options.concurrency,
     async finish(outcomes, finishOptions) {
+      // The deploy locks and the audit record end with the run's first phase (its outcome is the run's).
+      const interruptedByLock = await mutation?.finish(outcomes);
       // Connections kept for a later phase stay stoppable by Ctrl-C until that phase is done.
       if (finishOptions?.keepConnections !== true) {
         stop.dispose();
@@ -160,10 +180,11 @@ export async function openNodeRun(session: ProjectSession, options: NodeRunOptio
       }
       await listr?.finish(outcomes);
       printNote(summarise(outcomes));
-      if (stop.interrupted) return ExitCode.interrupted;
+      if (stop.interrupted || interruptedByLock !== undefined) return ExitCode.interrupted;
       return outcomes.every((o) => o.ok) ? ExitCode.ok : ExitCode.failed;
     },
     async abort() {
+      await mutation?.finish(undefined, stop.interrupted ? 'interrupted' : 'stopped');
       stop.dispose();
       await connector.closeAll();
       await listr?.abort(stop.interrupted ? 'interrupted' : 'stopped');

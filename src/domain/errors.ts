@@ -11,6 +11,8 @@ export const ExitCode = {
   usage: 64,
   /** Stopped by Ctrl-C (128 + SIGINT, as shells report it) or SIGTERM. */
   interrupted: 130,
+  /** Another run holds the deploy lock of a target (EX_TEMPFAIL: try again later). */
+  locked: 75,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -70,5 +72,13 @@ export class HostKeyMismatch extends OperationFailed {
   constructor(message: string, hints: readonly string[] = []) {
     super(message, hints);
     this.name = 'HostKeyMismatch';
+  }
+}
+
+/** Another operator's run holds the deploy lock of a target: exit 75, nothing was changed. */
+export class LockHeld extends UserError {
+  constructor(message: string, hints: readonly string[] = []) {
+    super(message, { hints, exitCode: ExitCode.locked });
+    this.name = 'LockHeld';
   }
 }
