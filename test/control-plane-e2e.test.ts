@@ -268,7 +268,7 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 300_000 }, () =
     };
     const before = await snapshot();
     const callsBefore = (await sandbox.calls('node005')).length;
-    const down = await runCli(['init-node', '-d', dir, '--target', 'node005', '--nixos-version', '25.05', '--ctrl-nodes', nodes, '--batch'], { env });
+    const down = await runCli(['init-node', '-d', dir, '--target', 'node005', '--nixos-version', '25.05', '--ctrl-nodes', nodes, '--batch'], { env: { ...env, SECRETS_PASS: 'right-pw' } });
     assert.equal(down.code, 1, down.stderr);
     assert.match(down.stderr, /etcd on the control nodes does not answer \(.*\); nothing was changed on the nodes/);
     assert.doesNotMatch(down.stderr, /1 ok/);
