@@ -1,4 +1,3 @@
-import { Flags } from '@oclif/core';
 import { wholeNumberFlag } from '../cli/numeric-flag.js';
 import { JsonlAuditLog } from '../adapters/jsonl-audit-log.js';
 import { BaseCommand } from '../cli/base-command.js';
