@@ -203,7 +203,13 @@ describe('provision on sandbox hosts', { skip, timeout: 240_000 }, () => {
       assert.ok(tries < 1200, `${node.name} never went down for its reboot`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    const started = await sandbox.exec(node.name, ['sh', '-c', IMPOSTOR, 'impostor', node.ip]);
+    // "rebooting" starts while the host's processes are still being killed: an impostor started in
+    // that moment dies with them (no exit code), so it is started again until it stays up.
+    let started = await sandbox.exec(node.name, ['sh', '-c', IMPOSTOR, 'impostor', node.ip]);
+    for (let tries = 0; started.code === null && tries < 50; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      started = await sandbox.exec(node.name, ['sh', '-c', IMPOSTOR, 'impostor', node.ip]);
+    }
     assert.equal(started.code, 0, started.stderr);
 
     const result = await provision;
