@@ -12,6 +12,7 @@ import { BaseCommand, existingFolder } from '../base-command.js';
 import { operatorName } from '../operator.js';
 import { clusterNodeMap } from '../cluster-node-map.js';
 import { controlNodeNames, ctrlNodesOption, openControlPlane } from '../control-plane-session.js';
+import { goalFlags, resolveGoal } from '../goal-flag.js';
 import { connectionFlags, mutatingFlags, targetFlag } from '../node-flags.js';
 import { openNodeRun } from '../node-run.js';
 import { hostResults, type HostResultsJson } from './host-results.js';
@@ -25,14 +26,16 @@ export abstract class DeployCommand extends BaseCommand<typeof DeployCommand> {
   /** init-machine always rebuilds. */
   static alwaysRebuild = false;
 
-  static override summary = "Deploy the nodes' own file, app modules and secrets; rebuild on request.";
+  static override summary = "Deploy the nodes' own file, app modules and secrets; rebuild with a goal on request.";
 
   static override description = `Renders nodes/<node>.nix (or --test-dir's) and uploads it with app_modules/ (files gone locally
 are removed, only inside /etc/nixos/app_modules); every placeholder must resolve on every node
 before any node changes (an unknown one is named with file and line). Each referenced secret that
 changed goes over SSH into systemd-creds (/root/secrets/<name>; plaintext never on the node's
 disk, never in argv); unreferenced ones are removed; pre-build secrets go to /run/keys. Then
-nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as upstream). Without
+nixos-rebuild <goal> with --goal switch|boot|test|dry-activate|build (--rebuild is --goal switch;
+default: switch for fleet, no rebuild for cluster, as upstream; dry-activate reports per host the
+units activation would stop, restart and start). Without
 --nixos-version, each node's running release is used for the rendering. A host that cannot be
 reached is reported failed with its cause while the others are deployed (--all-or-nothing: none
 is); changed files travel as one stream per host into a stage folder and are swapped in at once.`;
@@ -44,7 +47,7 @@ is); changed files travel as one stream per host into a stage folder and are swa
     'nixos-version': Flags.string({ summary: 'NixOS release to render, e.g. 25.05 (deploy-apps: default, the release each node runs).' }),
     'node-module': Flags.string({ summary: 'Node type uploaded as cluster_node.nix (default: standalone_machine.nix for fleet, cluster_node.nix for cluster).' }),
     'test-dir': Flags.string({ summary: 'Folder whose nodes/<node>.nix replaces the project\'s (upstream\'s test harness).' }),
-    rebuild: Flags.boolean({ summary: 'Run nixos-rebuild switch after the upload.', allowNo: true }),
+    ...goalFlags,
     'all-or-nothing': Flags.boolean({
       summary: 'Deploy no host unless every host could be reached and planned (default: an unreachable host fails alone).',
     }),
@@ -58,11 +61,11 @@ is); changed files travel as one stream per host into a stage folder and are swa
     const mode = ctor.mode;
     const nixosVersion = this.flags['nixos-version'];
     if (ctor.parts !== 'apps' && nixosVersion === undefined) throw new UserError(`${this.id ?? 'this command'} needs --nixos-version`, { hints: ['e.g. --nixos-version 25.05'] });
-    if (ctor.alwaysRebuild && this.flags.rebuild === false) {
-      throw new UserError(`${this.id ?? 'this command'} always rebuilds; --no-rebuild does not apply`, {
-        hints: ['to upload without rebuilding: fleet update --no-rebuild, then fleet deploy-apps --no-rebuild'],
-      });
-    }
+    const goal = resolveGoal(this.flags, {
+      command: this.id?.replaceAll(':', ' ') ?? 'deploy',
+      byDefault: mode === 'fleet' || ctor.alwaysRebuild ? 'switch' : undefined, alwaysRebuilds: ctor.alwaysRebuild,
+      noRebuildHint: 'to upload without rebuilding: fleet update --no-rebuild, then fleet deploy-apps --no-rebuild (or --goal build to only build)',
+    });
     const session = this.openProject();
     // A --test-dir that does not exist is an input error, found before anything is reached.
     const testDir = this.flags['test-dir'] === undefined ? undefined : existingFolder(path.resolve(this.flags['test-dir']), '--test-dir');
@@ -112,7 +115,7 @@ is); changed files travel as one stream per host into a stage folder and are swa
           ...(etcdCluster === undefined ? {} : { etcdCluster }),
           ...(nodeFileSource === undefined ? {} : { nodeFileSource }),
           ...(inputs === undefined ? {} : { inputs }),
-          rebuild: ctor.alwaysRebuild || (this.flags.rebuild ?? mode === 'fleet'),
+          goal,
           concurrency: run.concurrency,
           allOrNothing: this.flags['all-or-nothing'],
         },
