@@ -35,8 +35,8 @@ changed goes over SSH into systemd-creds (/root/secrets/<name>; plaintext never 
 disk, never in argv); unreferenced ones are removed; pre-build secrets go to /run/keys. Then
 nixos-rebuild <goal> with --goal switch|boot|test|dry-activate|build (--rebuild is --goal switch;
 default: switch for fleet, no rebuild for cluster, as upstream; dry-activate reports per host the
-units activation would stop, restart and start). Without
---nixos-version, each node's running release is used for the rendering. A host that cannot be
+units activation would stop, restart and start). Without --nixos-version, each node's running
+release is used for the rendering. A host that cannot be
 reached is reported failed with its cause while the others are deployed (--all-or-nothing: none
 is); changed files travel as one stream per host into a stage folder and are swapped in at once.`;
 
@@ -63,7 +63,8 @@ is); changed files travel as one stream per host into a stage folder and are swa
     if (ctor.parts !== 'apps' && nixosVersion === undefined) throw new UserError(`${this.id ?? 'this command'} needs --nixos-version`, { hints: ['e.g. --nixos-version 25.05'] });
     const goal = resolveGoal(this.flags, {
       command: this.id?.replaceAll(':', ' ') ?? 'deploy',
-      byDefault: mode === 'fleet' || ctor.alwaysRebuild ? 'switch' : undefined, alwaysRebuilds: ctor.alwaysRebuild,
+      byDefault: mode === 'fleet' || ctor.alwaysRebuild ? 'switch' : undefined,
+      alwaysRebuilds: ctor.alwaysRebuild,
       noRebuildHint: 'to upload without rebuilding: fleet update --no-rebuild, then fleet deploy-apps --no-rebuild (or --goal build to only build)',
     });
     const session = this.openProject();

@@ -47,9 +47,9 @@ export function checkNodeModule(value: string): string {
  * Cluster (worker, service, ingress) nodes, node side: certificates (client only) and the system
  * files with the node type as cluster_node.nix (etcdCluster = the control nodes); with a `goal`,
  * `nixos-rebuild <goal>` and, when that activated (switch, test), a confd restart so the mesh is
- * rendered from the current etcd state. The node's
- * own file, app modules and secrets are the deploy's (init-node runs it next); registering the
- * node in etcd is the caller's last step, for the hosts that succeeded.
+ * rendered from the current etcd state. The node's own file, app modules and secrets are the
+ * deploy's (init-node runs it next); registering the node in etcd is the caller's last step, for
+ * the hosts that succeeded.
  */
 export async function setUpClusterNodes(deps: FanoutDeps & NodeSetupDeps, params: ClusterNodeParams): Promise<HostOutcome<ClusterNodeResult>[]> {
   const nixosVersion = checkNixosVersion(params.nixosVersion);
