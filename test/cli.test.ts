@@ -52,7 +52,14 @@ describe('CLI surface', () => {
   });
 
   it('usage errors exit 64 without a stack trace', async () => {
-    for (const args of [['no-such-command'], ['ssh-key', 'create', '--email', 'a@b.c'], ['servers', 'list', '--no-such-flag']]) {
+    for (const args of [
+      ['no-such-command'],
+      ['ssh-key', 'create', '--email', 'a@b.c'],
+      ['servers', 'list', '--no-such-flag'],
+      ['deploy', '--target', 'node001', '--goal', 'reboot'],
+      ['fleet', 'deploy-apps', '--target', 'node001', '--goal', 'test', '--no-rebuild'],
+      ['cluster', 'init-node', '--target', 'node001', '--nixos-version', '25.05', '--goal', 'dry-activate'],
+    ]) {
       const { code, stderr } = await runCli(args);
       assert.equal(code, 64, `${args.join(' ')}: ${stderr}`);
       assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');

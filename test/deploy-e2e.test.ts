@@ -305,5 +305,61 @@ describe('deploy on sandbox hosts: a control node and two cluster nodes', { skip
     await stat(upper('node002', 'etc', 'nixos', 'flake.nix'));
     await stat(upper('node002', 'etc', 'nixos', 'cluster_node.nix'));
     assert.deepEqual(await calls('node002'), ['nixos-rebuild switch'], 'init-machine always rebuilds');
+
+    // Goals, read from the node's own system state: what runs (/run/current-system) and what the
+    // next boot runs (the system profile). Each deploy changes the node file, so each builds anew.
+    const running = async () => (await sandbox.exec('node002', ['readlink', '-f', '/run/current-system'])).stdout.trim();
+    const profile = async () => (await sandbox.exec('node002', ['readlink', '/nix/var/nix/profiles/system'])).stdout.trim();
+    // The deploy record's activated system, and when (a deploy that activated nothing keeps both).
+    const recorded = async () => {
+      const state = JSON.parse((await sandbox.exec('node002', ['cat', '/var/lib/nix-infra/state.json'])).stdout) as { storePath?: string; activatedAt?: string };
+      return [state.storePath, state.activatedAt];
+    };
+    const deployGoal = async (version: number, goal: string, ...extra: string[]) => {
+      await writeFile(path.join(dir, 'nodes', 'node002.nix'), `{ ... }: { systemd.services.app.description = "app v${version}"; }\n`);
+      const done = await runCli(['fleet', 'deploy-apps', '-d', dir, '--target', 'node002', '--goal', goal, '--batch', ...extra], { env });
+      assert.equal(done.code, 0, done.stderr);
+      return done;
+    };
+    await deployGoal(1, 'switch');
+    const [system1, profile1] = [await running(), await profile()];
+    assert.match(system1, /^\/nix\/store\/\w+-nixos-system-node002$/);
+    const record1 = await recorded();
+    assert.equal(record1[0], system1, 'switch records what it activated');
+
+    await deployGoal(2, 'boot');
+    assert.equal(await running(), system1, 'boot leaves the running system');
+    const profile2 = await profile();
+    assert.notEqual(profile2, profile1, 'boot makes a new generation');
+    assert.match(profile2, /^system-\d+-link$/);
+    assert.deepEqual(await recorded(), record1, 'boot activated nothing: the record of the last activation stays');
+
+    await deployGoal(3, 'test');
+    const system3 = await running();
+    assert.notEqual(system3, system1, 'test activates');
+    assert.equal(await profile(), profile2, 'test leaves the profile');
+    const record3 = await recorded();
+    assert.equal(record3[0], system3, 'test records what it activated');
+
+    const dry = await deployGoal(4, 'dry-activate');
+    assert.equal(await running(), system3, 'dry-activate leaves the running system');
+    assert.equal(await profile(), profile2, 'dry-activate leaves the profile');
+    assert.match(dry.stderr, /^node002: would restart 1 unit \(app\.service\)$/m);
+    const dryJson = await deployGoal(4, 'dry-activate', '--json');
+    const dryDoc = JSON.parse(dryJson.stdout) as { hosts: { host: string; goal: string; wouldActivate: { restart: string[] } }[] };
+    assert.deepEqual(dryDoc.hosts.map((h) => [h.host, h.goal, h.wouldActivate.restart]), [['node002', 'dry-activate', ['app.service']]]);
+
+    await deployGoal(5, 'build');
+    assert.equal(await running(), system3, 'build leaves the running system');
+    assert.equal(await profile(), profile2, 'build leaves the profile');
+    assert.deepEqual(await recorded(), record3, 'dry-activate and build activated nothing');
+    assert.deepEqual((await calls('node002')).filter((c) => c.startsWith('nixos-rebuild')).slice(-6), [
+      'nixos-rebuild switch',
+      'nixos-rebuild boot',
+      'nixos-rebuild test',
+      'nixos-rebuild dry-activate',
+      'nixos-rebuild dry-activate',
+      'nixos-rebuild build',
+    ]);
   });
 });

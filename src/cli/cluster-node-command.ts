@@ -9,6 +9,7 @@ import { FsSecretStore } from '../adapters/secret-store/fs-secret-store.js';
 import { ExitCode, OperationFailed } from '../domain/errors.js';
 import type { ServerInfo } from '../ports/provider.js';
 import type { HostTarget } from '../ports/remote-host.js';
+import { goalActivates } from '../domain/deploy-goal.js';
 import { summarise } from '../ui/host-summary.js';
 import { printNote, printResult } from '../ui/output.js';
 import { clusterNodeMap } from './cluster-node-map.js';
@@ -21,6 +22,7 @@ import { BaseCommand, type ProjectSession } from './base-command.js';
 import { controlNodeNames, ctrlNodesOption, openControlPlane, type ControlPlaneSession } from './control-plane-session.js';
 import { hostResults, type HostResultsJson } from './node-commands/host-results.js';
 import { nodeRunOptions } from './node-commands/run-options.js';
+import { goalFlags, resolveGoal } from './goal-flag.js';
 import { connectionFlags, mutatingFlags, targetFlag } from './node-flags.js';
 import { openNodeRun } from './node-run.js';
 
@@ -37,7 +39,7 @@ export abstract class ClusterNodeCommand extends BaseCommand<typeof ClusterNodeC
     'nixos-version': Flags.string({ summary: 'NixOS release of the nodes, e.g. 25.05.', required: true }),
     'ctrl-nodes': ctrlNodesOption('Control nodes (default: CTRL_NODES, else those init-ctrl remembered).'),
     'service-group': Flags.string({ summary: 'Service groups the nodes consume: "backends services" (init-node).', default: '' }),
-    rebuild: Flags.boolean({ summary: 'Rebuild after uploading (update-node; init-node always rebuilds).', default: false }),
+    ...goalFlags,
     ...connectionFlags,
     ...mutatingFlags,
   };
@@ -71,6 +73,14 @@ export abstract class ClusterNodeCommand extends BaseCommand<typeof ClusterNodeC
 
   async run(): Promise<HostResultsJson<ClusterNodeResult> & { registered?: { node: string; outcome: string }[] }> {
     const initialise = (this.ctor as unknown as typeof ClusterNodeCommand).initialise;
+    // init-node always rebuilds (once, after its apps deploy) and then registers the node, so a
+    // goal that builds nothing to run (build, dry-activate) does not fit it.
+    const goal = resolveGoal(
+      this.flags,
+      initialise
+        ? { command: 'cluster init-node', byDefault: 'switch', alwaysRebuilds: true, allowed: ['switch', 'boot', 'test'], noRebuildHint: 'to upload system files only: cluster update-node' }
+        : { command: 'cluster update-node', byDefault: undefined },
+    );
     const session = this.openProject();
     const sshKeyName = this.sshKeyName(session);
     const ctrlNames = await controlNodeNames(session, this.flags['ctrl-nodes']);
@@ -105,7 +115,7 @@ export abstract class ClusterNodeCommand extends BaseCommand<typeof ClusterNodeC
           concurrency: run.concurrency,
           withCertificates: initialise,
           // init-node rebuilds once, after the apps deploy below.
-          rebuild: !initialise && this.flags.rebuild,
+          goal: initialise ? undefined : goal,
         },
       ).catch(async (err: unknown) => {
         await control?.session.close();
@@ -125,10 +135,11 @@ export abstract class ClusterNodeCommand extends BaseCommand<typeof ClusterNodeC
       const { nodes, etcdCluster } = control.map;
       const deployed = await deployNodes(
         { ...deps, ctx: session.ctx, project: session.workspace, local: new NodeLocalFiles(session.workingDir), store, recorder: { operator: operatorName(), cliVersion: this.config.version } },
-        { ...(inputs === undefined ? {} : { inputs }), mode: 'cluster', targets: ready, nodes, nixosVersion: this.flags['nixos-version'], nodeModule: this.flags['node-module'], etcdCluster, parts: 'apps', rebuild: true, concurrency: this.flags.concurrency },
+        { ...(inputs === undefined ? {} : { inputs }), mode: 'cluster', targets: ready, nodes, nixosVersion: this.flags['nixos-version'], nodeModule: this.flags['node-module'], etcdCluster, parts: 'apps', goal, concurrency: this.flags.concurrency },
       );
       ready = ready.filter((t) => deployed.some((o) => o.host === t.name && o.ok));
-      const confd = await restartConfd(deps, ready, this.flags.concurrency);
+      // confd is restarted where the new system runs now (switch, test), not for --goal boot.
+      const confd = goalActivates(goal) ? await restartConfd(deps, ready, this.flags.concurrency) : [];
       ready = ready.filter((t) => confd.some((o) => o.host === t.name && o.ok));
       // One line per host: its deploy's outcome, or its confd restart's when that failed.
       const all = deployed.map((o) => confd.find((c) => c.host === o.host && !c.ok) ?? o);

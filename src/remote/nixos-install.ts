@@ -1,3 +1,4 @@
+import type { DeployGoal } from '../domain/deploy-goal.js';
 import { UserError } from '../domain/errors.js';
 
 /**
@@ -129,3 +130,7 @@ export const READ_NIXOS_HOST_KEY = { argv: ['cat', NIXOS_HOST_KEY_PUB] } as cons
 export const FIRST_REBUILD = { argv: ['nixos-rebuild', 'switch'] } as const;
 /** Every later rebuild is the same command. */
 export const REBUILD = FIRST_REBUILD;
+/** A deploy's rebuild: `nixos-rebuild <goal>` (the goal is one of a fixed list, never user text). */
+export function rebuildFor(goal: DeployGoal): { readonly argv: readonly string[] } {
+  return { argv: ['nixos-rebuild', goal] };
+}

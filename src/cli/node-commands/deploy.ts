@@ -14,6 +14,7 @@ import { BaseCommand, existingFolder } from '../base-command.js';
 import { operatorName } from '../operator.js';
 import { clusterNodeMap } from '../cluster-node-map.js';
 import { controlNodeNames, ctrlNodesOption, openControlPlane } from '../control-plane-session.js';
+import { goalFlags, resolveGoal } from '../goal-flag.js';
 import { connectionFlags, mutatingFlags, targetFlag } from '../node-flags.js';
 import { openNodeRun } from '../node-run.js';
 import { hostResults, type HostResultsJson } from './host-results.js';
@@ -27,7 +28,7 @@ export abstract class DeployCommand extends BaseCommand<typeof DeployCommand> {
   /** init-machine always rebuilds. */
   static alwaysRebuild = false;
 
-  static override summary = "Deploy the nodes' own file, app modules and secrets; rebuild on request.";
+  static override summary = "Deploy the nodes' own file, app modules and secrets; rebuild with a goal on request.";
 
   static override description = `Renders nodes/<node>.nix (or --test-dir's) and uploads it with app_modules/ (files gone locally
 are removed, only inside /etc/nixos/app_modules; a missing node file is an error); every placeholder must resolve on every node
@@ -35,8 +36,10 @@ before any node changes (an unknown one is named with file and line). Each refer
 changed goes over SSH into systemd-creds (/root/secrets/<name>; plaintext never on the node's
 disk, never in argv); unreferenced ones are removed; pre-build secrets go to /run/keys. Legacy
 (Dart tool) secret files are refused unless imported (\`secrets import\`) or --allow-legacy-secrets. Then
-nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as upstream). Without
---nixos-version, each node's running release is used for the rendering. A host that cannot be
+nixos-rebuild <goal> with --goal switch|boot|test|dry-activate|build (--rebuild is --goal switch;
+default: switch for fleet, no rebuild for cluster, as upstream; dry-activate reports per host the
+units activation would stop, restart and start). Without --nixos-version, each node's running
+release is used for the rendering. A host that cannot be
 reached is reported failed with its cause while the others are deployed (--all-or-nothing: none
 is); changed files travel as one stream per host into a stage folder and are swapped in at once.`;
 
@@ -47,7 +50,7 @@ is); changed files travel as one stream per host into a stage folder and are swa
     'nixos-version': Flags.string({ summary: 'NixOS release to render, e.g. 25.05 (deploy-apps: default, the release each node runs).' }),
     'node-module': Flags.string({ summary: 'Node type uploaded as cluster_node.nix (default: standalone_machine.nix for fleet, cluster_node.nix for cluster).' }),
     'test-dir': Flags.string({ summary: 'Folder whose nodes/<node>.nix replaces the project\'s (upstream\'s test harness).' }),
-    rebuild: Flags.boolean({ summary: 'Run nixos-rebuild switch after the upload.', allowNo: true }),
+    ...goalFlags,
     'allow-legacy-secrets': Flags.boolean({ summary: "Use the Dart tool's legacy secret files (each is named in a warning); better: `secrets import`." }),
     'all-or-nothing': Flags.boolean({
       summary: 'Deploy no host unless every host could be reached and planned (default: an unreachable host fails alone).',
@@ -62,11 +65,12 @@ is); changed files travel as one stream per host into a stage folder and are swa
     const mode = ctor.mode;
     const nixosVersion = this.flags['nixos-version'];
     if (ctor.parts !== 'apps' && nixosVersion === undefined) throw new UserError(`${this.id ?? 'this command'} needs --nixos-version`, { hints: ['e.g. --nixos-version 25.05'] });
-    if (ctor.alwaysRebuild && this.flags.rebuild === false) {
-      throw new UserError(`${this.id ?? 'this command'} always rebuilds; --no-rebuild does not apply`, {
-        hints: ['to upload without rebuilding: fleet update --no-rebuild, then fleet deploy-apps --no-rebuild'],
-      });
-    }
+    const goal = resolveGoal(this.flags, {
+      command: this.id?.replaceAll(':', ' ') ?? 'deploy',
+      byDefault: mode === 'fleet' || ctor.alwaysRebuild ? 'switch' : undefined,
+      alwaysRebuilds: ctor.alwaysRebuild,
+      noRebuildHint: 'to upload without rebuilding: fleet update --no-rebuild, then fleet deploy-apps --no-rebuild (or --goal build to only build)',
+    });
     // Flag values are checked before anything is opened (the project files follow in deployNodes).
     if (nixosVersion !== undefined) checkNixosVersion(nixosVersion);
     if (this.flags['node-module'] !== undefined) checkNodeModule(this.flags['node-module']);
@@ -123,7 +127,7 @@ is); changed files travel as one stream per host into a stage folder and are swa
           ...(etcdCluster === undefined ? {} : { etcdCluster }),
           ...(nodeFileSource === undefined ? {} : { nodeFileSource }),
           ...(inputs === undefined ? {} : { inputs }),
-          rebuild: ctor.alwaysRebuild || (this.flags.rebuild ?? mode === 'fleet'),
+          goal,
           concurrency: run.concurrency,
           allOrNothing: this.flags['all-or-nothing'],
           allowLegacySecrets: this.flags['allow-legacy-secrets'],

@@ -5,5 +5,6 @@ export default class FleetDeployApps extends DeployCommand {
   static override examples = [
     '<%= config.bin %> <%= command.id %> --target "web1 web2" --nixos-version 25.05',
     '<%= config.bin %> <%= command.id %> --target web1 --nixos-version 25.05 --no-rebuild --json',
+    '<%= config.bin %> <%= command.id %> --target "web1 web2" --goal dry-activate',
   ];
 }

@@ -1,3 +1,5 @@
+import { goalActivates, type DeployGoal } from '../../domain/deploy-goal.js';
+import { describeDryActivation, type DryActivation } from '../../remote/dry-activate.js';
 import { UserError } from '../../domain/errors.js';
 import { checkModuleName } from '../../domain/names.js';
 import type { HostTarget } from '../../ports/remote-host.js';
@@ -19,12 +21,16 @@ export interface ClusterNodeParams {
   readonly concurrency: number;
   /** init-node issues certificates and uploads them; update-node does not. */
   readonly withCertificates: boolean;
-  readonly rebuild: boolean;
+  /** `nixos-rebuild <goal>` after the upload (update-node); undefined: none. */
+  readonly goal: DeployGoal | undefined;
 }
 
 export interface ClusterNodeResult {
   readonly files: number;
   readonly rebuilt: boolean;
+  readonly goal?: DeployGoal;
+  /** dry-activate: the units activation would stop, restart, reload and start. */
+  readonly wouldActivate?: DryActivation;
 }
 
 /** `node_types/<file>.nix`: a path inside the project, never outside it. */
@@ -39,10 +45,11 @@ export function checkNodeModule(value: string): string {
 
 /**
  * Cluster (worker, service, ingress) nodes, node side: certificates (client only) and the system
- * files with the node type as cluster_node.nix (etcdCluster = the control nodes); with `rebuild`,
- * a rebuild and a confd restart so the mesh is rendered from the current etcd state. The node's
- * own file, app modules and secrets are the deploy's (init-node runs it next); registering the
- * node in etcd is the caller's last step, for the hosts that succeeded.
+ * files with the node type as cluster_node.nix (etcdCluster = the control nodes); with a `goal`,
+ * `nixos-rebuild <goal>` and, when that activated (switch, test), a confd restart so the mesh is
+ * rendered from the current etcd state. The node's own file, app modules and secrets are the
+ * deploy's (init-node runs it next); registering the node in etcd is the caller's last step, for
+ * the hosts that succeeded.
  */
 export async function setUpClusterNodes(deps: FanoutDeps & NodeSetupDeps, params: ClusterNodeParams): Promise<HostOutcome<ClusterNodeResult>[]> {
   const nixosVersion = checkNixosVersion(params.nixosVersion);
@@ -66,13 +73,17 @@ export async function setUpClusterNodes(deps: FanoutDeps & NodeSetupDeps, params
       nodeTypeValues: new Map([['etcdCluster', members]]),
     });
     step(`${files.length} files written to /etc/nixos`);
-    if (!params.rebuild) return { files: files.length, rebuilt: false };
-    step('nixos-rebuild switch');
-    await rebuild(deps, host);
+    if (params.goal === undefined) return { files: files.length, rebuilt: false };
+    step(`nixos-rebuild ${params.goal}`);
+    const { dryActivation } = await rebuild(deps, host, params.goal);
+    if (dryActivation !== undefined) step(describeDryActivation(dryActivation));
+    const done = { files: files.length, rebuilt: true, goal: params.goal, ...(dryActivation === undefined ? {} : { wouldActivate: dryActivation }) };
+    // Nothing new runs yet (boot, build, dry-activate): confd keeps what it rendered.
+    if (!goalActivates(params.goal)) return done;
     // A rebuild may replace what confd rendered; a restart renders it again from etcd.
     const confd = await host.exec({ argv: ['systemctl', 'restart', 'confd'] });
     if (confd.exitCode !== 0) throw new HostStepFailed(`systemctl restart confd failed (exit ${confd.exitCode ?? 'none'})`, outputTail(confd.stdout, confd.stderr));
-    return { files: files.length, rebuilt: true };
+    return done;
   });
 }
 

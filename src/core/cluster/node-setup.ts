@@ -3,7 +3,9 @@ import type { PkiEngine } from '../../ports/pki.js';
 import type { Reporter } from '../../ports/reporter.js';
 import type { RemoteHost } from '../../ports/remote-host.js';
 import type { Workspace } from '../../ports/workspace.js';
-import { REBUILD } from '../../remote/nixos-install.js';
+import type { DeployGoal } from '../../domain/deploy-goal.js';
+import { parseDryActivate, type DryActivation } from '../../remote/dry-activate.js';
+import { rebuildFor } from '../../remote/nixos-install.js';
 import type { CoreContext } from '../context.js';
 import { prepareLeafCertificates, type LeafSpec } from '../pki/leaf-certs.js';
 import { nodeCertificateBundle } from '../pki/node-certs.js';
@@ -62,10 +64,15 @@ export async function uploadSystemFiles(
   return files;
 }
 
-/** `nixos-rebuild switch`, its output streamed, its exit status checked. */
-export async function rebuild(deps: { reporter: Reporter }, host: RemoteHost): Promise<void> {
+/**
+ * `nixos-rebuild <goal>` (switch unless told), its output streamed, its exit status checked. With
+ * dry-activate, what activation would do to units, read from that output.
+ */
+export async function rebuild(deps: { reporter: Reporter }, host: RemoteHost, goal: DeployGoal = 'switch'): Promise<{ dryActivation?: DryActivation }> {
   const lines = lineEmitter(deps.reporter, host.target.name);
-  const result = await host.exec(REBUILD, { onOutput: (stream, chunk) => lines.push(stream, chunk) });
+  const result = await host.exec(rebuildFor(goal), { onOutput: (stream, chunk) => lines.push(stream, chunk) });
   lines.flush();
-  if (result.exitCode !== 0) throw new HostStepFailed(`nixos-rebuild switch failed (exit ${result.exitCode ?? 'none'})`, outputTail(result.stdout, result.stderr));
+  if (result.exitCode !== 0) throw new HostStepFailed(`nixos-rebuild ${goal} failed (exit ${result.exitCode ?? 'none'})`, outputTail(result.stdout, result.stderr));
+  if (goal !== 'dry-activate') return {};
+  return { dryActivation: parseDryActivate(`${result.stdout.toString('utf8')}\n${result.stderr.toString('utf8')}`) };
 }

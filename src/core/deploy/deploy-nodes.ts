@@ -7,6 +7,8 @@ import type { Workspace } from '../../ports/workspace.js';
 import type { CoreContext } from '../context.js';
 import { obtainPassword } from '../credentials.js';
 import { rebuild } from '../cluster/node-setup.js';
+import type { DeployGoal } from '../../domain/deploy-goal.js';
+import { describeDryActivation, type DryActivation } from '../../remote/dry-activate.js';
 import { forEachHost, HostStepFailed, reusingConnections, type FanoutDeps, type HostOutcome } from '../remote/fanout.js';
 import { publicKeyOf } from '../remote/node-identity.js';
 import { nixSystemFor } from '../../remote/host-facts.js';
@@ -50,7 +52,8 @@ export interface DeployParams {
   readonly etcdCluster?: string;
   /** Where nodes/<node>.nix comes from (upstream's --test-dir); the project by default. */
   readonly nodeFileSource?: Workspace;
-  readonly rebuild: boolean;
+  /** `nixos-rebuild <goal>` after the upload; undefined: no rebuild. */
+  readonly goal: DeployGoal | undefined;
   readonly concurrency: number;
   /** Settled by the caller before its own first remote change (init-node); else asked here, before any connection. */
   readonly inputs?: DeployInputs;
@@ -68,6 +71,10 @@ export interface DeployResult {
   readonly removedAppModuleFiles: readonly string[];
   readonly secrets: { readonly sent: readonly string[]; readonly unchanged: readonly string[]; readonly removed: readonly string[] };
   readonly rebuilt: boolean;
+  /** The goal nixos-rebuild ran with (absent: no rebuild). */
+  readonly goal?: DeployGoal;
+  /** dry-activate: the units activation would stop, restart, reload and start. */
+  readonly wouldActivate?: DryActivation;
 }
 
 /** `nix-store.trusted-public-keys*` secrets: the keys `[%%nix-store.trusted-public-keys%%]` renders. */
@@ -111,7 +118,7 @@ interface Prepared {
  * reported failed with its cause while every other host goes on (with `allOrNothing`, any
  * failure stops everything, as before). Applying, per planned host: the changed files in one
  * stream (stale app_modules removed), the secrets (only changed ones sent, over stdin into
- * systemd-creds) and, when asked, `nixos-rebuild switch`.
+ * systemd-creds) and, when asked, `nixos-rebuild <goal>`.
  */
 export async function deployNodes(deps: DeployDeps, params: DeployParams): Promise<HostOutcome<DeployResult>[]> {
   if (params.targets.length === 0) throw new UserError('no target given');
@@ -233,9 +240,9 @@ async function applyHost(deps: DeployDeps, params: DeployParams, ready: Prepared
   step(`${written.changed.length} of ${written.files} files changed${removedAppModuleFiles.length > 0 ? `, ${removedAppModuleFiles.length} stale app_modules files removed` : ''}`);
 
   if (params.parts === 'system') {
-    if (params.rebuild) await rebuild(deps, host);
+    const rebuilt = await rebuildWithGoal(deps, host, params.goal);
     await recordState(deps, params, ready);
-    return { files: written.files, filesChanged: written.changed.length, removedAppModuleFiles, secrets: { sent: [], unchanged: [], removed: [] }, rebuilt: params.rebuild };
+    return { files: written.files, filesChanged: written.changed.length, removedAppModuleFiles, secrets: { sent: [], unchanged: [], removed: [] }, ...rebuilt };
   }
   let secrets: DeployResult['secrets'] = { sent: [], unchanged: [], removed: [] };
   if (plan.files.some((f) => f.remotePath === `/etc/nixos/${name}.nix`)) {
@@ -257,18 +264,26 @@ async function applyHost(deps: DeployDeps, params: DeployParams, ready: Prepared
     // secrets the node needs, so the ones it has are left alone rather than all removed.
     step('no node file: secrets on the node left unchanged');
   }
-  if (params.rebuild) {
-    step('nixos-rebuild switch');
-    await rebuild(deps, host);
-  }
+  const rebuilt = await rebuildWithGoal(deps, host, params.goal);
   await recordState(deps, params, ready);
   return {
     files: written.files,
     filesChanged: written.changed.length,
     removedAppModuleFiles,
     secrets,
-    rebuilt: params.rebuild,
+    ...rebuilt,
   };
+}
+
+/** `nixos-rebuild <goal>` when a goal is given; a dry-activate's findings reported for the host. */
+async function rebuildWithGoal(deps: DeployDeps, host: RemoteHost, goal: DeployGoal | undefined): Promise<Pick<DeployResult, 'rebuilt' | 'goal' | 'wouldActivate'>> {
+  if (goal === undefined) return { rebuilt: false };
+  const name = host.target.name;
+  deps.reporter.emit({ kind: 'step', host: name, message: `nixos-rebuild ${goal}` });
+  const { dryActivation } = await rebuild(deps, host, goal);
+  if (dryActivation === undefined) return { rebuilt: true, goal };
+  deps.reporter.emit({ kind: 'step', host: name, message: describeDryActivation(dryActivation) });
+  return { rebuilt: true, goal, wouldActivate: dryActivation };
 }
 
 /** What this deploy wrote, left on the node for `status` (see core/status/node-state.ts). */
@@ -282,5 +297,5 @@ function recordState(deps: DeployDeps, params: DeployParams, ready: Prepared): P
     nodeModule: params.nodeModule,
     fromTestDir: params.nodeFileSource !== undefined,
   });
-  return recordDeploy(ready.host, { parts: Object.fromEntries(parts.map((p) => [p, entry(p)])), rebuilt: params.rebuild, at, ...deps.recorder });
+  return recordDeploy(ready.host, { parts: Object.fromEntries(parts.map((p) => [p, entry(p)])), goal: params.goal, at, ...deps.recorder });
 }

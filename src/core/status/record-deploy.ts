@@ -1,3 +1,4 @@
+import { goalActivates, type DeployGoal } from '../../domain/deploy-goal.js';
 import type { RemoteHost } from '../../ports/remote-host.js';
 import { NODE_STATE_PATH } from '../../remote/status-probe.js';
 import { HostStepFailed } from '../remote/fanout.js';
@@ -5,7 +6,8 @@ import { nextNodeState, parseNodeState, type DeployPart, type NodeStatePart } fr
 
 export interface DeployRecord {
   readonly parts: Partial<Record<DeployPart, NodeStatePart>>;
-  readonly rebuilt: boolean;
+  /** The deploy's rebuild goal (undefined: none); only switch and test change the running system. */
+  readonly goal: DeployGoal | undefined;
   readonly at: string;
   readonly operator: string;
   readonly cliVersion: string;
@@ -13,13 +15,14 @@ export interface DeployRecord {
 
 /**
  * Leaves on the node what this deploy did (see node-state.ts): read, merged, written whole
- * through a temporary file, owner-only. After a rebuild, the system it activated.
+ * through a temporary file, owner-only. After a rebuild that activated (switch, test), the system
+ * it activated; boot, build and dry-activate leave the running system, so the recorded one stays.
  */
 export async function recordDeploy(host: RemoteHost, record: DeployRecord): Promise<void> {
   const previous = await host.exec({ argv: ['cat', NODE_STATE_PATH] });
   const { state } = parseNodeState(previous.exitCode === 0 ? previous.stdout.toString('utf8') : '');
   let storePath: string | undefined;
-  if (record.rebuilt) {
+  if (goalActivates(record.goal)) {
     const current = await host.exec({ argv: ['readlink', '-f', '/run/current-system'] });
     const path = current.stdout.toString('utf8').trim();
     if (current.exitCode === 0 && path.startsWith('/nix/store/')) storePath = path;
