@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { caEnv, fetchThrough, runCli, startPortForward } from './support/cli.js';
@@ -78,8 +78,18 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 300_000 }, () =
 
     // init-node: three cluster nodes join and are registered with upstream's JSON shape; like the
     // templates' scripts, no command from here on names the control nodes unless it tests that.
+    // node005's file names what does not exist yet (the templates' create flow): a node not
+    // created, another node's overlay IP and its own before flannel leased them.
+    const forwardRefs = '{ ... }: {\n  environment.etc."registry".text = "[%%registry001.overlayIp%%]:5000";\n  environment.etc."peers".text = "[%%localhost.overlayIp%%] [%%node006.overlayIp%%]";\n}\n';
+    await writeFile(path.join(dir, 'nodes', 'node005.nix'), forwardRefs);
     const join = await runCli(['init-node', '-d', dir, '--target', 'node004 node005 node006', '--nixos-version', '25.05', '--service-group', 'backends services', '--batch'], { env });
     assert.equal(join.code, 0, join.stderr);
+    assert.match(join.stderr, /node005: nodes\/node005\.nix:2: \[%%registry001\.overlayIp%%\]: no server named "registry001" yet; rendered as registry001\.overlayIp\.nix-infra-unresolved\.invalid/);
+    assert.match(join.stderr, /node005: nodes\/node005\.nix:3: \[%%localhost\.overlayIp%%\]: no overlay IP known for node005 yet/);
+    assert.match(join.stderr, /node005: nodes\/node005\.nix:3: \[%%node006\.overlayIp%%\]: no overlay IP known for node006 yet/);
+    const node005File = () => readFile(path.join(sandbox.hosts.find((h) => h.name === 'node005')?.upperDir ?? '', 'etc', 'nixos', 'node005.nix'), 'utf8');
+    assert.match(await node005File(), /"registry001\.overlayIp\.nix-infra-unresolved\.invalid:5000"/);
+    assert.match(await node005File(), /"node005\.overlayIp\.nix-infra-unresolved\.invalid node006\.overlayIp\.nix-infra-unresolved\.invalid"/);
     const ipOf = (name: string) => sandbox.hosts.find((h) => h.name === name)?.ip as string;
     for (const node of ['node004', 'node005', 'node006']) {
       const record = await etcd('get', `/cluster/nodes/${node}`);
@@ -88,6 +98,16 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 300_000 }, () =
       const calls = (await sandbox.calls(node)).map((c) => c.join(' '));
       assert.ok(calls.indexOf('systemctl restart confd') > calls.indexOf('nixos-rebuild switch'), `${node}: confd restarted after the rebuild`);
     }
+    // --strict: the same references are errors (input, exit 2) and nothing is deployed; a typo
+    // in a key is an error without it.
+    const strict = await runCli(['init-node', '-d', dir, '--target', 'node005', '--nixos-version', '25.05', '--service-group', 'backends services', '--strict', '--batch'], { env });
+    assert.equal(strict.code, 2, strict.stderr);
+    assert.match(strict.stderr, /node005: nodes\/node005\.nix:2: \[%%registry001\.overlayIp%%\]: no server named "registry001" \(and 2 more\); nothing was deployed/);
+    await writeFile(path.join(dir, 'nodes', 'node006.nix'), '{ ... }: { x = "[%%node004.overlayIP%%]"; }\n');
+    const typo = await runCli(['cluster', 'deploy-apps', '-d', dir, '--target', 'node006', '--batch'], { env });
+    assert.equal(typo.code, 2, typo.stderr);
+    assert.match(typo.stderr, /nodes\/node006\.nix:1: unknown placeholder \[%%node004\.overlayIP%%\]/);
+    await rm(path.join(dir, 'nodes', 'node006.nix'));
     const worker = sandbox.hosts.find((h) => h.name === 'node005')?.upperDir ?? '';
     assert.equal((await stat(path.join(worker, 'root', 'certs', 'node005-client-tls.key.pem'))).mode & 0o777, 0o400);
     await assert.rejects(stat(path.join(worker, 'root', 'certs', 'node005-peer-tls.key.pem')), 'a cluster node gets no peer certificate');
@@ -169,6 +189,12 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 300_000 }, () =
     // provider is asked; servers.yaml machines are not deleted, which the command says.
     const lease = '/coreos.com/network/subnets/10.10.5.0-24';
     assert.equal((await etcd('put', lease, JSON.stringify({ PublicIP: ipOf('node005'), BackendType: 'wireguard' }))).code, 0);
+    // Re-running once the leases exist resolves the overlay IPs; registry001 still does not exist.
+    const rerun = await runCli(['cluster', 'deploy-apps', '-d', dir, '--target', 'node005', '--batch'], { env });
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assert.match(await node005File(), /"10\.10\.5\.0 10\.10\.6\.0"/);
+    assert.doesNotMatch(rerun.stderr, /overlay IP known/);
+    assert.match(rerun.stderr, /\[%%registry001\.overlayIp%%\]: no server named "registry001" yet/);
     const instances = ['/cluster/services/probe/instances/node005', '/cluster/backends/app/instances/node005', '/cluster/frontends/web/instances/node005'];
     for (const key of [...instances, '/cluster/backends/app/instances/node004']) {
       assert.equal((await etcd('put', key, JSON.stringify({ node: key.split('/').pop(), ipv4: '10.10.5.0', port: 8080 }))).code, 0);

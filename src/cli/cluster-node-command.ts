@@ -77,7 +77,19 @@ export abstract class ClusterNodeCommand extends BaseCommand<typeof ClusterNodeC
       const { nodes, etcdCluster } = await clusterNodeMap(session, run.servers, cp.cp, connection);
       const deployed = await deployNodes(
         { ...deps, ctx: session.ctx, project: session.workspace, local: new NodeLocalFiles(session.workingDir), store: new FsSecretStore(path.join(session.workingDir, 'secrets')) },
-        { mode: 'cluster', targets: ready, nodes, nixosVersion: this.flags['nixos-version'], nodeModule: this.flags['node-module'], etcdCluster, parts: 'apps', rebuild: true, concurrency: this.flags.concurrency },
+        {
+          mode: 'cluster',
+          targets: ready,
+          nodes,
+          nixosVersion: this.flags['nixos-version'],
+          nodeModule: this.flags['node-module'],
+          etcdCluster,
+          parts: 'apps',
+          rebuild: true,
+          concurrency: this.flags.concurrency,
+          // Only init-node has --strict: update-node renders no node file.
+          forwardReferences: (this.flags as { strict?: boolean }).strict === true ? 'error' : 'warn',
+        },
       );
       ready = ready.filter((t) => deployed.some((o) => o.host === t.name && o.ok));
       const confd = await restartConfd(deps, ready, this.flags.concurrency);

@@ -9,7 +9,7 @@ import { UserError } from '../../domain/errors.js';
 import { BaseCommand } from '../base-command.js';
 import { clusterNodeMap } from '../cluster-node-map.js';
 import { controlNodeNames, ctrlNodesOption, openControlPlane } from '../control-plane-session.js';
-import { connectionFlags, targetFlag } from '../node-flags.js';
+import { connectionFlags, strictFlag, targetFlag } from '../node-flags.js';
 import { openNodeRun } from '../node-run.js';
 import { hostResults, type HostResultsJson } from './host-results.js';
 import { nodeRunOptions } from './run-options.js';
@@ -26,7 +26,8 @@ export abstract class DeployCommand extends BaseCommand<typeof DeployCommand> {
 
   static override description = `Renders nodes/<node>.nix (or --test-dir's) and uploads it with app_modules/ (files gone locally
 are removed, only inside /etc/nixos/app_modules); every placeholder must resolve on every node
-before any node changes (an unknown one is named with file and line). Each referenced secret that
+before any node changes (an unknown one is named with file and line; a node or overlay IP that
+does not exist yet is a warning, see --strict). Each referenced secret that
 changed goes over SSH into systemd-creds (/root/secrets/<name>; plaintext never on the node's
 disk, never in argv); unreferenced ones are removed; pre-build secrets go to /run/keys. Then
 nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as upstream). Without
@@ -40,6 +41,7 @@ nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as u
     'node-module': Flags.string({ summary: 'Node type uploaded as cluster_node.nix (default: standalone_machine.nix for fleet, cluster_node.nix for cluster).' }),
     'test-dir': Flags.string({ summary: 'Folder whose nodes/<node>.nix replaces the project\'s (upstream\'s test harness).' }),
     rebuild: Flags.boolean({ summary: 'Run nixos-rebuild switch after the upload.', allowNo: true }),
+    strict: strictFlag,
     'ctrl-nodes': ctrlNodesOption('Cluster: control nodes (default: CTRL_NODES, else those init-ctrl remembered).'),
     ...connectionFlags,
   };
@@ -94,6 +96,7 @@ nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as u
           ...(testDir === undefined ? {} : { nodeFileSource: new NodeWorkspace(path.resolve(testDir)) }),
           rebuild: ctor.alwaysRebuild || (this.flags.rebuild ?? mode === 'fleet'),
           concurrency: run.concurrency,
+          forwardReferences: this.flags.strict ? 'error' : 'warn',
         },
       );
       process.exitCode = await run.finish(outcomes);

@@ -41,6 +41,11 @@ export interface DeployParams {
   readonly nodeFileSource?: Workspace;
   readonly rebuild: boolean;
   readonly concurrency: number;
+  /**
+   * `warn`: a node or overlay IP the node file or a secret names that does not exist yet is a
+   * warning and renders as a marker that fails when used (upstream's create flow); default error.
+   */
+  readonly forwardReferences?: 'error' | 'warn';
 }
 
 export interface DeployResult {
@@ -73,6 +78,7 @@ async function planFor(deps: DeployDeps, host: RemoteHost, params: DeployParams,
     ...(params.etcdCluster === undefined ? {} : { etcdCluster: params.etcdCluster }),
     trustedPublicKeys,
     ...(params.nodeFileSource === undefined ? {} : { nodeFileSource: params.nodeFileSource }),
+    ...(params.forwardReferences === undefined ? {} : { forwardReferences: params.forwardReferences }),
   });
 }
 
@@ -88,6 +94,7 @@ function selectParts(plan: DeployPlan, node: string, parts: DeployParams['parts'
     directories: plan.directories.filter((d) => !d.startsWith(APP_MODULES_ROOT)),
     secrets: [],
     preBuildSecrets: [],
+    warnings: [],
   };
 }
 
@@ -122,12 +129,24 @@ export async function deployNodes(deps: DeployDeps, params: DeployParams): Promi
   for (const name of trustedNames) trustedPublicKeys.push((await deps.store.read(name, await passwordOnce())).reveal().toString('utf8').trim());
 
   const plans = new Map<string, DeployPlan>();
+  const inputErrors = new Map<string, UserError>();
   const planning = await forEachHost(deps, params.targets, params.concurrency, async (host) => {
     opened.set(host.target.name, host);
-    plans.set(host.target.name, await planFor(deps, host, params, trustedPublicKeys));
+    try {
+      plans.set(host.target.name, await planFor(deps, host, params, trustedPublicKeys));
+    } catch (err) {
+      if (err instanceof UserError) inputErrors.set(host.target.name, err);
+      throw err;
+    }
     return undefined;
   });
   const failedPlans = planning.filter((o) => !o.ok);
+  // A broken file (unknown placeholder, bad name) is the operator's input, not a host's failure.
+  const [firstInput] = inputErrors;
+  if (firstInput !== undefined && failedPlans.every((o) => inputErrors.has(o.host))) {
+    const [node, err] = firstInput;
+    throw new UserError(`${node}: ${err.message}; nothing was deployed`, { hints: err.hints });
+  }
   if (failedPlans.length > 0) {
     // Nothing was deployed anywhere: a host whose own plan was fine is not "ok" either.
     const failedNames = failedPlans.map((o) => o.host).join(', ');
@@ -145,7 +164,14 @@ export async function deployNodes(deps: DeployDeps, params: DeployParams): Promi
   if (params.parts !== 'system') {
     for (const target of params.targets) {
       const plan = plans.get(target.name) as DeployPlan;
-      const placeholders = { mode: params.mode, nodes: params.nodes, localhost: { name: target.name, ipv4: target.address, overlayIp: params.nodes.get(target.name)?.overlayIp } };
+      const placeholders = {
+        mode: params.mode,
+        nodes: params.nodes,
+        localhost: { name: target.name, ipv4: target.address, overlayIp: params.nodes.get(target.name)?.overlayIp },
+        ...(params.forwardReferences === undefined ? {} : { forwardReferences: params.forwardReferences }),
+      };
+      const warn = (message: string): void => deps.reporter.emit({ kind: 'warning', host: target.name, message });
+      plan.warnings.forEach(warn);
       const own = new Map<string, SecretValue>();
       for (const secret of plan.secrets) {
         if (!storeNames.includes(secret)) {
@@ -153,7 +179,7 @@ export async function deployNodes(deps: DeployDeps, params: DeployParams): Promi
         }
         // A pre-build secret is one value in both places, resolved with the full map (localhost.* too).
         const kind = plan.preBuildSecrets.includes(secret) ? 'pre-build' : 'secret';
-        own.set(secret, substituteSecretValue(await deps.store.read(secret, await passwordOnce()), kind, placeholders));
+        own.set(secret, substituteSecretValue(await deps.store.read(secret, await passwordOnce()), kind, placeholders, warn));
       }
       values.set(target.name, own);
     }
