@@ -8,7 +8,7 @@ import { canRunSandbox, startSandbox } from './support/sandbox.js';
 
 const skip = canRunSandbox() ? false : 'sandbox hosts need root';
 
-describe('etcd control plane on sandbox hosts', { skip, timeout: 300_000 }, () => {
+describe('etcd control plane on sandbox hosts', { skip, timeout: 600_000 }, () => {
   it('init-ctrl: certificates, control_node.nix, a 3-member etcd with mTLS; etcd commands through tunnels with failover', async (t) => {
     const dir = await tempDir(t, 'nix-infra-ctrl-');
     const sandbox = await startSandbox(t, { hosts: 6, project: dir });
@@ -226,5 +226,16 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 300_000 }, () =
     assert.equal(bad.code, 2, bad.stderr);
     assert.match(bad.stderr, /etcd key "cluster\/no-slash" must start with "\/"/);
     assert.ok(!bad.stderr.includes('skipping'), 'a bad key is refused before any connection');
+
+    // The whole control plane gone (a cluster torn down): destroy through the remembered control
+    // nodes warns and goes on; control nodes named on the command line must answer.
+    await sandbox.stopHost('node002');
+    await sandbox.stopHost('node003');
+    const named = await runCli(['cluster', 'destroy', '-d', dir, '--target', 'node006', '--ctrl-nodes', nodes, '--batch'], { env });
+    assert.equal(named.code, 1, named.stderr);
+    assert.match(named.stderr, /no control node could be reached over SSH/);
+    const remembered = await runCli(['cluster', 'destroy', '-d', dir, '--target', 'node006', '--batch'], { env });
+    assert.equal(remembered.code, 0, remembered.stderr);
+    assert.match(remembered.stderr, /control nodes node001, node002, node003 not reachable: the nodes are not unregistered from etcd/);
   });
 });
