@@ -16,6 +16,7 @@ const cases = [
   { name: 'node -e 0 (baseline)', argv: ['-e', '0'] },
   { name: 'nix-infra --version', argv: [bin, '--version'] },
   { name: 'nix-infra --help', argv: [bin, '--help'] },
+  { name: 'nix-infra help cluster deploy-apps', argv: [bin, 'help', 'cluster', 'deploy-apps'] },
   { name: 'nix-infra secrets list (empty project)', argv: [bin, 'secrets', 'list', '-d', os.tmpdir()] },
 ];
 

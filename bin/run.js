@@ -16,7 +16,8 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v' || argv[0]
     await flush();
   } catch (error) {
     const { reportFailure } = await import('../dist/src/ui/error-output.js');
-    process.exitCode = reportFailure(error, { debug: wantsDebug(argv) });
+    const { visibleCommandNames } = await import('../dist/src/cli/command-names.js');
+    process.exitCode = reportFailure(error, { debug: wantsDebug(argv), argv, commandNames: visibleCommandNames });
   }
 }
 

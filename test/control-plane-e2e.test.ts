@@ -76,13 +76,33 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 600_000 }, () =
     assert.equal(outsider.code, 2);
     assert.match(outsider.stderr, /node004: not among the control nodes \(node001, node002, node003\)/);
 
-    // init-node: three cluster nodes join and are registered with upstream's JSON shape; like the
-    // templates' scripts, no command from here on names the control nodes unless it tests that.
+    // Inputs first: with a secret stored, a wrong secrets password stops init-node before any
+    // node is reached (it used to join the node, then ask, then fail, leaving it half-joined).
+    // Like the templates' scripts, no command from here on names the control nodes unless it tests that.
+    const stored = await runCli(['secrets', 'store', '-d', dir, '--name', 'app.key', '--secret', 'v', '--batch'], { env: { ...env, SECRETS_PASS: 'right-pw' } });
+    assert.equal(stored.code, 0, stored.stderr);
+    const ipOf = (name: string) => sandbox.hosts.find((h) => h.name === name)?.ip as string;
+    const pinned = async (ip: string) =>
+      (await readFile(path.join(dir, 'ssh', 'known_hosts'), 'utf8').catch(() => ''))
+        .split('\n')
+        .some((line) => (line.split(' ')[0] ?? '').split(',').some((h) => h === ip || h.startsWith(`[${ip}]`)));
+    const joinArgs = ['init-node', '-d', dir, '--target', 'node004 node005 node006', '--nixos-version', '25.05', '--service-group', 'backends services', '--batch'];
+    const wrongPassword = await runCli(joinArgs, { env: { ...env, SECRETS_PASS: 'wrong-pw' } });
+    assert.equal(wrongPassword.code, 2, wrongPassword.stderr);
+    assert.match(wrongPassword.stderr, /app\.key.*wrong password/);
+    for (const node of ['node004', 'node005', 'node006']) {
+      assert.deepEqual(await sandbox.calls(node), [], `${node}: no tool ran`);
+      assert.equal(await pinned(ipOf(node)), false, `${node}: never connected (no host key pinned)`);
+      await assert.rejects(stat(path.join(sandbox.hosts.find((h) => h.name === node)?.upperDir ?? '', 'root', 'certs')), `${node}: no certificates uploaded`);
+    }
+    assert.equal((await etcd('get', '/cluster/nodes/node004')).stdout, '', 'not registered');
+
+    // init-node: three cluster nodes join and are registered with upstream's JSON shape.
     // node005's file names what does not exist yet (the templates' create flow): a node not
     // created, another node's overlay IP and its own before flannel leased them.
     const forwardRefs = '{ ... }: {\n  environment.etc."registry".text = "[%%registry001.overlayIp%%]:5000";\n  environment.etc."peers".text = "[%%localhost.overlayIp%%] [%%node006.overlayIp%%]";\n}\n';
     await writeFile(path.join(dir, 'nodes', 'node005.nix'), forwardRefs);
-    const join = await runCli(['init-node', '-d', dir, '--target', 'node004 node005 node006', '--nixos-version', '25.05', '--service-group', 'backends services', '--batch'], { env });
+    const join = await runCli(joinArgs, { env: { ...env, SECRETS_PASS: 'right-pw' } });
     assert.equal(join.code, 0, join.stderr);
     assert.match(join.stderr, /node005: nodes\/node005\.nix:2: \[%%registry001\.overlayIp%%\]: no server named "registry001" yet; rendered as registry001\.overlayIp\.nix-infra-unresolved\.invalid/);
     assert.match(join.stderr, /node005: nodes\/node005\.nix:3: \[%%localhost\.overlayIp%%\]: no overlay IP known for node005 yet/);
@@ -90,7 +110,6 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 600_000 }, () =
     const node005File = () => readFile(path.join(sandbox.hosts.find((h) => h.name === 'node005')?.upperDir ?? '', 'etc', 'nixos', 'node005.nix'), 'utf8');
     assert.match(await node005File(), /"registry001\.overlayIp\.nix-infra-unresolved\.invalid:5000"/);
     assert.match(await node005File(), /"node005\.overlayIp\.nix-infra-unresolved\.invalid node006\.overlayIp\.nix-infra-unresolved\.invalid"/);
-    const ipOf = (name: string) => sandbox.hosts.find((h) => h.name === name)?.ip as string;
     for (const node of ['node004', 'node005', 'node006']) {
       const record = await etcd('get', `/cluster/nodes/${node}`);
       assert.equal(record.code, 0, record.stderr);
@@ -100,11 +119,11 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 600_000 }, () =
     }
     // --strict: the same references are errors (input, exit 2) and nothing is deployed; a typo
     // in a key is an error without it.
-    const strict = await runCli(['init-node', '-d', dir, '--target', 'node005', '--nixos-version', '25.05', '--service-group', 'backends services', '--strict', '--batch'], { env });
+    const strict = await runCli(['init-node', '-d', dir, '--target', 'node005', '--nixos-version', '25.05', '--service-group', 'backends services', '--strict', '--batch'], { env: { ...env, SECRETS_PASS: 'right-pw' } });
     assert.equal(strict.code, 2, strict.stderr);
     assert.match(strict.stderr, /node005: nodes\/node005\.nix:2: \[%%registry001\.overlayIp%%\]: no server named "registry001" \(and 2 more\); nothing was deployed/);
     await writeFile(path.join(dir, 'nodes', 'node006.nix'), '{ ... }: { x = "[%%node004.overlayIP%%]"; }\n');
-    const typo = await runCli(['cluster', 'deploy-apps', '-d', dir, '--target', 'node006', '--batch'], { env });
+    const typo = await runCli(['cluster', 'deploy-apps', '-d', dir, '--target', 'node006', '--batch'], { env: { ...env, SECRETS_PASS: 'right-pw' } });
     assert.equal(typo.code, 2, typo.stderr);
     assert.match(typo.stderr, /nodes\/node006\.nix:1: unknown placeholder \[%%node004\.overlayIP%%\]/);
     await rm(path.join(dir, 'nodes', 'node006.nix'));
@@ -118,12 +137,12 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 600_000 }, () =
     const testDir = path.join(dir, '__test__', 'probe');
     await mkdir(path.join(testDir, 'nodes'), { recursive: true });
     await writeFile(path.join(testDir, 'nodes', 'node004.nix'), '{ ... }: { environment.etc."probe".text = "[%%node006.ipv4%%] [%%localhost.hostname%%]"; }\n');
-    const deployApps = await runCli(['cluster', 'deploy-apps', '-d', dir, '--test-dir', testDir, '--target', 'node004', '--batch'], { env });
+    const deployApps = await runCli(['cluster', 'deploy-apps', '-d', dir, '--test-dir', testDir, '--target', 'node004', '--batch'], { env: { ...env, SECRETS_PASS: 'right-pw' } });
     assert.equal(deployApps.code, 0, deployApps.stderr);
     const upper004 = sandbox.hosts.find((h) => h.name === 'node004')?.upperDir ?? '';
     assert.match(await readFile(path.join(upper004, 'etc', 'nixos', 'node004.nix'), 'utf8'), new RegExp(`"${ipOf('node006').replace(/\./g, '\\.')} node004"`));
     // --ctrl-nodes still overrides what init-ctrl remembered.
-    const overridden = await runCli(['cluster', 'deploy-apps', '-d', dir, '--test-dir', testDir, '--target', 'node004', '--ctrl-nodes', 'node009', '--batch'], { env });
+    const overridden = await runCli(['cluster', 'deploy-apps', '-d', dir, '--test-dir', testDir, '--target', 'node004', '--ctrl-nodes', 'node009', '--batch'], { env: { ...env, SECRETS_PASS: 'right-pw' } });
     assert.equal(overridden.code, 2, overridden.stderr);
     assert.match(overridden.stderr, /unknown node\(s\): node009/);
     // etcd ctl: etcdctl on a control node with its own certificate, arguments passed as they are.
@@ -190,7 +209,7 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 600_000 }, () =
     const lease = '/coreos.com/network/subnets/10.10.5.0-24';
     assert.equal((await etcd('put', lease, JSON.stringify({ PublicIP: ipOf('node005'), BackendType: 'wireguard' }))).code, 0);
     // Re-running once the leases exist resolves the overlay IPs; registry001 still does not exist.
-    const rerun = await runCli(['cluster', 'deploy-apps', '-d', dir, '--target', 'node005', '--batch'], { env });
+    const rerun = await runCli(['cluster', 'deploy-apps', '-d', dir, '--target', 'node005', '--batch'], { env: { ...env, SECRETS_PASS: 'right-pw' } });
     assert.equal(rerun.code, 0, rerun.stderr);
     assert.match(await node005File(), /"10\.10\.5\.0 10\.10\.6\.0"/);
     assert.doesNotMatch(rerun.stderr, /overlay IP known/);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { caEnv, runCli } from './support/cli.js';
+import { caEnv, runCli, runCliOnTerminals } from './support/cli.js';
 import { tempDir } from './support/repo.js';
 import { canRunSandbox, startSandbox } from './support/sandbox.js';
 
@@ -29,8 +29,15 @@ describe('deploy on sandbox hosts: a control node and two cluster nodes', { skip
     assert.equal((await runCli(['init', '-d', dir, '--batch', '--template', 'cluster'], { env })).code, 0);
     const ctrl = await runCli(['init-ctrl', '-d', dir, '--target', 'node001', '--nixos-version', '25.05', '--cluster-uuid', 'deploy-e2e', '--batch'], { env });
     assert.equal(ctrl.code, 0, ctrl.stderr);
+    // Logins each host's sshd accepted so far (its own log, beside its overlay).
+    const logins = async (name: string) =>
+      (await readFile(path.join(path.dirname(upper(name)), 'sshd.log'), 'utf8')).split('\n').filter((l) => l.includes('Accepted publickey')).length;
+    const loginsBefore = await Promise.all(['node001', 'node002', 'node003'].map(logins));
     const join = await runCli(['init-node', '-d', dir, '--target', 'node002 node003', '--nixos-version', '25.05', '--service-group', 'services', '--batch'], { env });
     assert.equal(join.code, 0, join.stderr);
+    const after = await Promise.all(['node001', 'node002', 'node003'].map(logins));
+    // One connection per host for the whole command: set-up, apps deploy and confd share it.
+    assert.deepEqual(after.map((n, i) => n - (loginsBefore[i] as number)), [1, 1, 1], 'logins of node001 (control), node002, node003');
     // flannel would write these leases; the sandbox runs no flannel.
     for (const [node, subnet] of [['node002', '10.10.2.0'], ['node003', '10.10.3.0']] as const) {
       const put = await runCli(['etcd', 'put', `/coreos.com/network/subnets/${subnet}-24`, JSON.stringify({ PublicIP: ipOf(node), BackendType: 'wireguard' }), '-d', dir], { env });
@@ -83,6 +90,14 @@ describe('deploy on sandbox hosts: a control node and two cluster nodes', { skip
       for (const value of ['tok-9f2c1e', 'second line']) assert.deepEqual(await filesContaining(upper(host), Buffer.from(value)), [], `${value} in plaintext on ${host}`);
     }
 
+    // On terminals (a task list per host): the same deploy succeeds, with the rebuild's output
+    // after the list, on the stream it came from (the stand-in's rebuild writes to stderr).
+    const onTerminals = await runCliOnTerminals(['deploy', '-d', dir, '--target', 'node002 node003', '--nixos-version', '25.05', '--rebuild', '--batch'], { env });
+    assert.equal(onTerminals.code, 0, onTerminals.stderr);
+    assert.match(onTerminals.stderr, /^2 ok$/m);
+    assert.match(onTerminals.stderr, /^node003: activating the configuration\.\.\.$/m);
+    assert.doesNotMatch(onTerminals.stdout, /activating/);
+
     // Nothing changed: nothing sent. One secret changed: only that one.
     assert.deepEqual(report(await deploy()).hosts[0]?.secrets.sent, []);
     assert.equal((await runCli(['secrets', 'store', '-d', dir, '--name', 'api.token', '--batch'], { env, input: 'tok-rotated' })).code, 0);
@@ -109,7 +124,7 @@ describe('deploy on sandbox hosts: a control node and two cluster nodes', { skip
     await writeFile(path.join(dir, 'nodes', 'node003.nix'), '{ ... }: { x = "[%%secrets/never.stored%%]"; }\n');
     const unstored = await deploy();
     assert.equal(unstored.code, 2, unstored.stderr);
-    assert.match(unstored.stderr, /node003: secret never\.stored is referenced but not stored; nothing was deployed/);
+    assert.match(unstored.stderr, /nodes\/node003\.nix: secret never\.stored is referenced but not stored; no node was touched/);
     await assert.rejects(stat(upper('node003', 'etc', 'nixos', 'node003.nix')), 'node003 got no file');
 
     // An unknown placeholder stops the deploy before any node changes, naming file and line.

@@ -30,13 +30,14 @@ async function createServers(api: HetznerApi, names: readonly string[]): Promise
 }
 
 /** A provider on the fake that records rate-limit waits instead of sleeping. */
-function provider(api: HetznerApi, options: { token?: string; perPage?: number; maxRetries?: number; maxWaitMs?: number } = {}) {
+function provider(api: HetznerApi, options: { token?: string; perPage?: number; maxRetries?: number; maxWaitMs?: number; onSleep?: (ms: number) => void } = {}) {
   const waits: number[] = [];
   const hetzner = new HetznerProvider({
     token: options.token ?? api.token,
     endpoint: api.endpoint,
     sleep: async (ms) => {
       waits.push(ms);
+      options.onSleep?.(ms);
     },
     ...(options.perPage === undefined ? {} : { perPage: options.perPage }),
     ...(options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }),
@@ -92,9 +93,23 @@ test('429 answers are waited out and retried; the listing still completes', asyn
   const { hetzner, waits } = provider(api);
   assert.equal((await hetzner.listServers()).length, 3);
   assert.deepEqual(serverListRequests(api, before).map((r) => [r.query.page, r.status]), [['1', 429], ['1', 429], ['1', 200]]);
-  assert.equal(waits.length, 2);
-  for (const ms of waits) assert.ok(ms > 0 && ms <= 60_000, `wait ${ms} ms`);
+  // The forced limit answers `Retry-After: 1`: each wait is exactly that second.
+  assert.deepEqual(waits, [1000, 1000]);
   assert.equal(api.faults.pending, 0);
+});
+
+test('an exhausted hourly budget is waited out for exactly the time the API names, once', async (t) => {
+  // One clock for the API and the client's sleep, so the budget refills as it would in real time.
+  let clock = 1_700_000_000_000;
+  const api = await start(t, { now: () => clock, rateLimit: 60 });
+  const { hetzner, waits } = provider(api, { onSleep: (ms) => (clock += ms) });
+  for (let i = 0; i < 60; i++) await hetzner.listServers();
+  assert.deepEqual(waits, [], 'the budget of 60 lasts 60 requests');
+
+  // 60 per hour refill one request a minute: `Retry-After: 60`, inside the 60 s this client waits.
+  assert.deepEqual(await hetzner.listServers(), []);
+  assert.deepEqual(waits, [60_000]);
+  assert.deepEqual(serverListRequests(api).slice(-2).map((r) => r.status), [429, 200]);
 });
 
 test('rate limiting gives up after the retry budget, or at once when the wait is too long', async (t) => {
@@ -127,6 +142,22 @@ test('a server error becomes OperationFailed naming the operation and the code',
     assert.equal(error.message, 'listing servers failed: the Hetzner API answered 500 server_error: database on fire');
     return true;
   });
+});
+
+test('a 503 (or 502, 504) on a GET is retried with a backoff; a POST is not, it may have been processed', async (t) => {
+  const api = await start(t);
+  await createServers(api, names(2));
+  const before = api.requests.length;
+  api.faults.push({ method: 'GET', path: /^\/v1\/servers$/, status: 503, times: 2 }, { method: 'GET', path: /^\/v1\/servers$/, status: 504 });
+  const { hetzner, waits } = provider(api);
+  assert.deepEqual((await hetzner.listServers()).map((s) => s.name), names(2));
+  assert.deepEqual(serverListRequests(api, before).map((r) => r.status), [503, 503, 504, 200]);
+  assert.deepEqual(waits, [1000, 2000, 4000]);
+
+  // Still unavailable after the retries: the error says so.
+  api.faults.push({ method: 'GET', path: /^\/v1\/servers$/, status: 503, times: 4 });
+  await assert.rejects(provider(api).hetzner.listServers(), /listing servers failed: the Hetzner API answered 503 unavailable/);
+  assert.equal(api.faults.pending, 0, 'tried 4 times');
 });
 
 test('findServerAddress asks for one name only', async (t) => {

@@ -117,6 +117,27 @@ test('5 nodes in a placement group: 5 creates, 1 group, all labelled; a second r
   assert.deepEqual(again.map((o) => (o.state === 'existing' ? o.server.address : undefined)), outcomes.map((o) => (o.state === 'created' ? o.server.address : undefined)));
 });
 
+test('role, tier and tags become labels on new servers and are read back by the listing', async (t) => {
+  const { api, hetzner } = await setup(t);
+  const attributes = { role: 'web', tier: 'prod', tags: ['eu', 'canary'] };
+  const servers: ServerRequest[] = [{ name: 'web1', machineType: 'cx22', location: 'fsn1', image: 'ubuntu-24.04', attributes }];
+  const [outcome] = await hetzner.ensureServers({ ...request([]), servers });
+  assert.equal(outcome?.state, 'created');
+  assert.deepEqual(serverNamed(api, 'web1')?.labels, {
+    ...OUR_LABELS,
+    'nix-infra/node-role': 'web',
+    'nix-infra/tier': 'prod',
+    'nix-infra-tag/eu': 'true',
+    'nix-infra-tag/canary': 'true',
+  });
+  const [listed] = await hetzner.listServers();
+  assert.deepEqual([listed?.name, listed?.role, listed?.tier, listed?.tags], ['web1', 'web', 'prod', ['canary', 'eu']]);
+  const bad: ServerRequest[] = [{ name: 'web2', machineType: 'cx22', location: 'fsn1', image: 'ubuntu-24.04', attributes: { tier: 'a b' } }];
+  const before = api.counters.total;
+  await assert.rejects(hetzner.ensureServers({ ...request([]), servers: bad }), /nix-infra\/tier="a b" is not a valid Hetzner label value/);
+  assert.equal(api.counters.total, before, 'refused before any request');
+});
+
 test('12 servers fill placement group web with 10 and web-2 with 2; 3 more reuse web-2', async (t) => {
   const { api, hetzner } = await setup(t);
   const members = () => Object.fromEntries([...api.state.placementGroups.values()].map((g) => [g.name, (api.state.placementGroupJson(g).servers as number[]).length]));
@@ -231,7 +252,7 @@ test('servers with a requested name that are not ours are reported and left alon
 
   const outcomes = await hetzner.ensureServers(request(names(3)));
   assert.deepEqual(states(outcomes), [['web1', 'failed'], ['web2', 'failed'], ['web3', 'created']]);
-  assert.match(reasonOf(outcomes[0]), /already exists, but it was not created by this nix-infra project .*; left alone$/);
+  assert.match(reasonOf(outcomes[0]), /already exists, but it was not created by this nix-infra project .*; left alone\. .*adopt it: `nix-infra servers adopt --target web1 --role fleet`$/);
   assert.match(reasonOf(outcomes[1]), /already exists, but it belongs to nix-infra project "other", not "demo"; left alone$/);
   assert.deepEqual(serverNamed(api, 'web1')?.labels, {});
   assert.equal(serverNamed(api, 'web1')?.serverType.name, 'cx22');
@@ -252,7 +273,10 @@ test('destroy deletes only servers labelled as this project\'s and waits for the
   assert.deepEqual(states(outcomes), [['web1', 'deleted'], ['stray', 'refused'], ['theirs', 'refused'], ['ghost', 'absent'], ['web2', 'deleted']]);
   const refused = outcomes[1];
   assert.ok(refused?.state === 'refused');
-  assert.match(refused.reason, /not created by this nix-infra project/);
+  assert.match(refused.reason, /not created by this nix-infra project.*`nix-infra servers adopt --target stray --role fleet`$/);
+  const theirs = outcomes[2];
+  assert.ok(theirs?.state === 'refused');
+  assert.doesNotMatch(theirs.reason, /adopt/, "another project's server is not offered for adoption");
   assert.deepEqual([...api.state.servers.values()].map((s) => s.name).sort(), ['stray', 'theirs']);
   assert.equal(route(api, 'DELETE /v1/servers/{id}'), 2);
   const deletes = [...api.state.actions.values()].filter((a) => a.command === 'delete_server');

@@ -58,6 +58,11 @@ describe('init', () => {
     assert.equal(derived.stdout.trim().split(' ').slice(0, 2).join(' '), pub.trim().split(' ').slice(0, 2).join(' '));
     assert.match(pub, /^ssh-ed25519 \S+ ops@example\.com\n$/);
 
+    // The key name came from the flag; the next command needs it, so it is in .env (0600).
+    assert.match(await readFile(path.join(dir, '.env'), 'utf8'), /^SSH_KEY=nixinfra$/m);
+    assert.equal((await stat(path.join(dir, '.env'))).mode & 0o777, 0o600);
+    assert.doesNotMatch(await readFile(path.join(dir, '.env'), 'utf8'), /PASS/, 'passwords from the environment are not copied');
+
     const before = await snapshot(dir);
     // No passwords this time: nothing needs creating, so nothing may be asked for.
     const second = await runCli(initArgs(dir));
@@ -99,6 +104,7 @@ describe('init', () => {
     assert.equal(result.code, 0, result.stderr);
     const pub = await readFile(path.join(dir, 'ssh/fromenv.pub'), 'utf8');
     assert.match(pub, /^ssh-rsa \S+ env@example\.com\n$/);
+    assert.equal(await readFile(path.join(dir, '.env'), 'utf8'), 'SSH_KEY=fromenv\nSSH_EMAIL=env@example.com\n', 'an .env that has the values is left as it is');
     const bits = await exec('ssh-keygen', ['-l', '-f', path.join(dir, 'ssh/fromenv')]);
     assert.match(bits.stdout, /^4096 /);
   });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import { repoRoot, tempDir } from './support/repo.js';
-import { fetchThrough, startPortForward } from './support/cli.js';
+import { fetchThrough, runCliOnTerminals, startPortForward } from './support/cli.js';
 import { canRunSandbox, startSandbox } from './support/sandbox.js';
 
 const exec = promisify(execFile);
@@ -46,5 +46,19 @@ describe('interactive commands on sandbox hosts', { skip, timeout: 60_000 }, () 
     assert.equal(await forward.stop(), 0, forward.stderr());
     const stderr = forward.stderr();
     assert.match(stderr, /Forwarding stopped/);
+  });
+
+  it('cmd on terminals: a task list on stderr, remote stdout on stdout and remote stderr on stderr', async (t) => {
+    const dir = await tempDir(t, 'nix-infra-tty-');
+    await startSandbox(t, { hosts: 2, project: dir });
+    const run = await runCliOnTerminals(['fleet', 'cmd', '-d', dir, '--target', 'node001 node002', 'echo "out-$(hostname)"; echo "err-$(hostname)" >&2']);
+    assert.equal(run.code, 0, run.stderr);
+    for (const node of ['node001', 'node002']) {
+      assert.match(run.stdout, new RegExp(`^${node}: out-${node}$`, 'm'));
+      assert.match(run.stderr, new RegExp(`^${node}: err-${node}$`, 'm'));
+      assert.doesNotMatch(run.stdout, new RegExp(`err-${node}`), 'remote stderr is not on stdout');
+    }
+    assert.match(run.stderr, /^2 ok$/m);
+    assert.doesNotMatch(run.stdout, /2 ok|cmd: echo/, 'the task list and the summary are not on stdout');
   });
 });

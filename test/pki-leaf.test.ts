@@ -93,8 +93,7 @@ const worker001: CertNode = { name: 'worker001', addresses: ['203.0.113.20', '20
 let templateDir = '';
 before(async () => {
   templateDir = await mkdtemp(path.join(tmpdir(), 'nix-infra-pki-leaf-'));
-  const write = await prepareCertificateAuthority({ ctx: context(env), workspace: new NodeWorkspace(templateDir), pki });
-  await write();
+  await (await prepareCertificateAuthority({ ctx: context(env), workspace: new NodeWorkspace(templateDir), pki })).apply();
 });
 after(() => rm(templateDir, { recursive: true, force: true }));
 

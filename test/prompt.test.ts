@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
+import { FsSecretStore } from '../src/adapters/secret-store/fs-secret-store.js';
+import { SecretValue } from '../src/domain/secret-value.js';
 import { repoRoot, tempDir } from './support/repo.js';
 
 const exec = promisify(execFile);
@@ -37,6 +39,56 @@ describe('prompts on a terminal', () => {
     const wrong = await onTerminal([...args.slice(0, 5), 'y', ...args.slice(6)], [['Enter secrets password', 'not-it']]);
     assert.equal(wrong.exit, 2);
     assert.match(wrong.transcript, /wrong password/);
+  });
+
+  it('interactive init saves what it asked in .env (0600), passwords only when agreed, and prints the next steps', async (t) => {
+    const answers = (save: string): Array<[string, string]> => [
+      ['[y/N]', 'y'],
+      ['Enter ssh key name', 'mykey'],
+      ['Enter ssh key e-mail', 'me@example.com'],
+      ['Enter certificate e-mail', 'ca@example.com'],
+      ['Enter CA root password', 'root-pw-1'],
+      ['Repeat CA root password', 'root-pw-1'],
+      ['Enter CA intermediate password', 'mid-pw-2'],
+      ['Repeat CA intermediate password', 'mid-pw-2'],
+      ['Save CA_PASS and INTERMEDIATE_CA_PASS', save],
+    ];
+    const kept = await tempDir(t);
+    const yes = await onTerminal(['init', '-d', kept], answers('y'));
+    assert.equal(yes.exit, 0, yes.transcript);
+    assert.ok(!yes.transcript.includes('root-pw-1') && !yes.transcript.includes('mid-pw-2'), 'passwords are not echoed');
+    assert.equal((await stat(path.join(kept, '.env'))).mode & 0o777, 0o600);
+    const env = await readFile(path.join(kept, '.env'), 'utf8');
+    for (const line of ['SSH_KEY=mykey', 'SSH_EMAIL=me@example.com', 'CERT_EMAIL=ca@example.com', 'CA_PASS=root-pw-1', 'INTERMEDIATE_CA_PASS=mid-pw-2']) {
+      assert.ok(env.split('\n').includes(line), `${line} in .env:\n${env}`);
+    }
+    assert.match(yes.transcript, /Next steps:[\s\S]*nix-infra cluster provision -d \S+ --target[\s\S]*cluster init-ctrl/);
+
+    // Declined: everything but the passwords is saved, and the operator is told what was not.
+    const declined = await tempDir(t);
+    const no = await onTerminal(['init', '-d', declined], answers('n'));
+    assert.equal(no.exit, 0, no.transcript);
+    const envNo = await readFile(path.join(declined, '.env'), 'utf8');
+    assert.match(envNo, /^SSH_KEY=mykey$/m);
+    assert.doesNotMatch(envNo, /PASS/);
+    assert.match(no.transcript, /Not saved: CA_PASS, INTERMEDIATE_CA_PASS/);
+  });
+
+  it('secrets store on a terminal without --secret asks for the value, hidden and twice, then stores it', async (t) => {
+    const dir = await tempDir(t);
+    const result = await onTerminal(
+      ['secrets', 'store', '-d', dir, '--name', 'api.token'],
+      [
+        ['Enter value of secret api.token', 'tok-5678'],
+        ['Repeat value of secret api.token', 'tok-5678'],
+        ['Enter secrets password', 'pw-9'],
+        ['Repeat secrets password', 'pw-9'],
+      ],
+    );
+    assert.equal(result.exit, 0, result.transcript);
+    assert.ok(!result.transcript.includes('tok-5678'), 'the value is not echoed');
+    const store = new FsSecretStore(path.join(dir, 'secrets'));
+    assert.equal((await store.read('api.token', new SecretValue('SECRETS_PASS', 'pw-9'))).revealText(), 'tok-5678');
   });
 
   it('a confirmation answered with anything but yes aborts with exit 1 and changes nothing', async (t) => {

@@ -5,7 +5,8 @@ import type { ConversionPlan } from '../src/core/provision/convert-host.js';
 import type { ProgressEvent } from '../src/ports/reporter.js';
 import type { ConnectOptions, ExecResult, HostConnector, HostTarget, RemoteCommand, RemoteHost } from '../src/ports/remote-host.js';
 import { HOST_FACTS_SCRIPT, parseHostFacts, parseOsRelease } from '../src/remote/host-facts.js';
-import { checkInfectSource, DEFAULT_INFECT_REF, DEFAULT_INFECT_SOURCE, FIRST_REBUILD, installCommand, REBOOT_SOON } from '../src/remote/nixos-install.js';
+import { HostKeyMismatch } from '../src/domain/errors.js';
+import { checkInfectSource, DEFAULT_INFECT_REF, DEFAULT_INFECT_SOURCE, FIRST_REBUILD, installCommand, READ_NIXOS_HOST_KEY, REBOOT_SOON } from '../src/remote/nixos-install.js';
 
 const DEBIAN = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n';
 const NIXOS = 'ID=nixos\nVERSION_ID="25.05"\nPRETTY_NAME="NixOS 25.05 (Warbler)"\n';
@@ -27,13 +28,22 @@ interface Machine {
   downFor: number;
   /** Reboots do not happen (the machine hangs): the boot id never changes. */
   neverReboots?: boolean;
+  /** The ed25519 host key it presents (base64 blob); the install step keeps it through the reboot. */
+  hostKey: string;
   /** What the conversion turns it into at the next boot. */
   afterBoot?: Partial<Machine>;
   log: string[];
 }
 
 function machine(overrides: Partial<Machine> = {}): Machine {
-  return { bootId: 'boot-1', osRelease: DEBIAN, marker: false, nixosVersion: '', route: 'default via 172.31.1.1 dev eth0', arch: 'x86_64', memKb: 4_000_000, infectExit: 0, rebuildExit: 0, downFor: 1, log: [], ...overrides };
+  return { bootId: 'boot-1', osRelease: DEBIAN, marker: false, nixosVersion: '', route: 'default via 172.31.1.1 dev eth0', arch: 'x86_64', memKb: 4_000_000, infectExit: 0, rebuildExit: 0, downFor: 1, hostKey: ed25519Blob(1), log: [], ...overrides };
+}
+
+/** A well-formed ssh-ed25519 key blob whose 32 key bytes are all `fill`. */
+function ed25519Blob(fill: number): string {
+  const type = Buffer.from('ssh-ed25519');
+  const len = (n: number) => Buffer.from([0, 0, 0, n]);
+  return Buffer.concat([len(type.length), type, len(32), Buffer.alloc(32, fill)]).toString('base64');
 }
 
 function facts(m: Machine): string {
@@ -45,7 +55,7 @@ const fail = (code: number, stderr: string): ExecResult => ({ exitCode: code, st
 
 function fakeConnector(machines: Map<string, Machine>) {
   const pinned: string[] = [];
-  const provisional: string[] = [];
+  const expected: string[] = [];
   let boots = 1;
   const hosts = new WeakMap<RemoteHost, string>();
   const connector: HostConnector = {
@@ -56,7 +66,10 @@ function fakeConnector(machines: Map<string, Machine>) {
         throw new Error(`${target.name}: cannot connect: connection refused`);
       }
       if (m.log.includes('reboot') && !m.log.includes('up')) m.log.push('up');
-      if (options.hostKey === 'provisional') provisional.push(target.name);
+      if (typeof options.hostKey === 'object') {
+        expected.push(`${target.name} ${options.hostKey.expect.base64 === m.hostKey ? 'same key' : 'other key'}`);
+        if (options.hostKey.expect.base64 !== m.hostKey) throw new HostKeyMismatch(`${target.name}: presented another host key`, ['expected: ...']);
+      }
       const host: RemoteHost = {
         target,
         async exec(command: RemoteCommand) {
@@ -77,6 +90,7 @@ function fakeConnector(machines: Map<string, Machine>) {
             }
             return m.infectExit === 0 ? ok('install-nixos: done\n') : fail(m.infectExit, 'curl: (6) Could not resolve host\n');
           }
+          if ('argv' in command && command.argv.join(' ') === READ_NIXOS_HOST_KEY.argv.join(' ')) return ok(`ssh-ed25519 ${m.hostKey} root@${target.name}\n`);
           if ('argv' in command && command.argv.join(' ') === FIRST_REBUILD.argv.join(' ')) {
             m.log.push('rebuild');
             return m.rebuildExit === 0 ? ok() : fail(m.rebuildExit, "error: attribute 'foo' missing\n");
@@ -103,13 +117,14 @@ function fakeConnector(machines: Map<string, Machine>) {
       hosts.set(host, target.name);
       return host;
     },
-    async pinPresentedKey(host) {
-      pinned.push(`${hosts.get(host)} after ${machines.get(host.target.name)?.log.at(-1)}`);
+    async pinHostKey(pinTarget, key) {
+      const m = machines.get(pinTarget.name) as Machine;
+      pinned.push(`${pinTarget.name} ${key.base64 === m.hostKey ? 'its key' : 'another key'} after ${m.log.at(-1)}`);
     },
     forgetHostKey: async () => undefined,
     closeAll: async () => undefined,
   };
-  return { connector, pinned, provisional };
+  return { connector, pinned, expected };
 }
 
 function target(name: string): HostTarget {
@@ -158,8 +173,21 @@ describe('NixOS conversion (core, simulated machines)', () => {
       m.log.filter((l) => !l.startsWith('write')),
       ['install NIX_CHANNEL=nixos-25.05', 'reboot', 'up', 'rebuild'],
     );
-    assert.deepEqual(fake.pinned, ['web1 after up'], 'pinned after the machine came back and before the rebuild');
-    assert.deepEqual(fake.provisional, ['web1'], 'only the post-reboot connection was provisional');
+    assert.deepEqual(fake.pinned, ['web1 its key after up'], 'pinned after the machine came back and before the rebuild');
+    assert.deepEqual(fake.expected, ['web1 same key'], 'only the post-reboot connection demanded the key read before the reboot');
+  });
+
+  it('after the reboot only the key read before it is accepted: another machine on the address fails the host at once, unpinned, unretried', async () => {
+    // What answers after the reboot has another key: an impostor on the node's address.
+    const m = machine({ afterBoot: { ...converted, hostKey: ed25519Blob(2) } });
+    const { done, fake } = run(new Map([['web1', m]]));
+    const [outcome] = await done;
+    assert.equal(outcome?.ok, false);
+    assert.match(outcome?.error ?? '', /after the reboot, 192\.0\.2\.1 presented another host key than the one read before it: refused/);
+    assert.deepEqual(fake.pinned, [], 'nothing pinned');
+    assert.deepEqual(fake.expected, ['web1 other key'], 'refused on the first answer, no retry round');
+    assert.ok(!m.log.includes('rebuild'), 'nothing ran there');
+    assert.equal(m.log.filter((l) => l.startsWith('install')).length, 1, 'not retried');
   });
 
   it('leaves a machine that already runs NixOS alone', async () => {

@@ -3,9 +3,9 @@ import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { startHetznerApi } from './hetzner-api/server.js';
-import { runCli } from './support/cli.js';
+import { runCli, runCliOnTerminals } from './support/cli.js';
 import { repoRoot, tempDir } from './support/repo.js';
-import { canRunSandbox, startSandbox, type Sandbox } from './support/sandbox.js';
+import { canRunSandbox, startSandbox, type Sandbox, type SandboxHost } from './support/sandbox.js';
 
 const skip = canRunSandbox() ? false : 'sandbox hosts need root';
 
@@ -24,6 +24,43 @@ async function selfHosted(t: TestContext, hosts: number): Promise<{ dir: string;
   return { dir, sandbox };
 }
 
+/**
+ * An sshd with its own host key on the address ($1) of a host that is down for its reboot: it
+ * lets root in with the usual authorized_keys and answers every command as a freshly converted
+ * NixOS machine would (a new boot id, /etc/NIXOS, nixos-version, NixOS os-release), logging
+ * each command it got. Started inside the host, so it owns the host's address and dies with it.
+ */
+const IMPOSTOR = String.raw`set -eu
+d=/tmp/impostor
+mkdir -p "$d"
+ssh-keygen -q -t ed25519 -N '' -f "$d/key" </dev/null
+cat >"$d/answer" <<'EOF'
+#!/bin/sh
+printf '%s\n' "$SSH_ORIGINAL_COMMAND" >>/tmp/impostor/commands.log
+case $SSH_ORIGINAL_COMMAND in
+  *boot_id*)
+    printf 'arch=x86_64\nmem_kb=4000000\nboot_id=%s\nnixos_marker=yes\nnixos_version=25.05.20250101.abcdef (Warbler)\n' "$(cat /proc/sys/kernel/random/uuid)"
+    printf 'default_route=default via 10.0.0.1 dev eth0\n--- os-release ---\nID=nixos\nVERSION_ID="25.05"\nPRETTY_NAME="NixOS 25.05 (Warbler)"\n' ;;
+esac
+exit 0
+EOF
+chmod 0755 "$d/answer"
+cat >"$d/sshd_config" <<EOF
+ListenAddress $1:22
+HostKey $d/key
+PermitRootLogin prohibit-password
+AuthorizedKeysFile .ssh/authorized_keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+ForceCommand $d/answer
+PidFile $d/sshd.pid
+LogLevel INFO
+EOF
+mkdir -p /run/sshd
+/usr/sbin/sshd -f "$d/sshd_config" -E "$d/sshd.log"
+`;
+
 function provisionArgs(dir: string, nodes: string, ...extra: string[]): string[] {
   return ['provision', '-d', dir, '--ssh-key', 'sandbox', '--node-names', nodes, '--nixos-version', '25.05', ...SANDBOX_INFECT, '--batch', ...extra];
 }
@@ -35,8 +72,10 @@ describe('provision on sandbox hosts', { skip, timeout: 240_000 }, () => {
     const bootBefore = await sandbox.bootId('node001');
     const keysBefore = await sandbox.hostKeys('node001');
 
-    const result = await runCli(provisionArgs(dir, 'node001 node002 node003', '--retries', '1'));
+    // On terminals (a task list per host), where the retry round once ended in "connection lost".
+    const result = await runCliOnTerminals(provisionArgs(dir, 'node001 node002 node003', '--retries', '1'), { timeoutSeconds: 200 });
     assert.equal(result.code, 1, result.stderr);
+    assert.doesNotMatch(result.stderr, /connection lost/);
     assert.match(result.stderr, /^2 ok, 1 failed:$/m);
     assert.match(result.stderr, /node003: nixos-infect failed \(exit 1\)/);
     assert.match(result.stderr, /nixos-infect: no space left on device/, 'the tail of the failing output is shown');
@@ -63,7 +102,14 @@ describe('provision on sandbox hosts', { skip, timeout: 240_000 }, () => {
       assert.ok(!configuration.includes('[%%'), 'every placeholder was filled in');
     }
     assert.notEqual(await sandbox.bootId('node001'), bootBefore, 'node001 rebooted');
-    assert.notDeepEqual(await sandbox.hostKeys('node001'), keysBefore);
+    assert.notDeepEqual(await sandbox.hostKeys('node001'), keysBefore, 'the ECDSA key, not lustrated, was made anew');
+    const ed25519 = (keys: string[]) => keys.filter((k) => k.startsWith('ssh-ed25519 '));
+    assert.deepEqual(ed25519(await sandbox.hostKeys('node001')), ed25519(keysBefore), 'the Ed25519 key, listed in NIXOS_LUSTRATE, was kept');
+    assert.deepEqual(
+      (await readFile(path.join(dir, 'ssh', 'known_hosts'), 'utf8')).trim().split('\n').filter((l) => l.startsWith(`${sandbox.hosts[0]?.ip} `)),
+      ed25519(keysBefore).map((k) => `${sandbox.hosts[0]?.ip} ${k}`),
+      'the project pins the key read before the reboot',
+    );
     assert.notEqual((await sandbox.osRelease('node003')).ID, 'nixos');
     assert.ok(!(await sandbox.calls('node003')).some((c) => c[0] === 'reboot'), 'a failed conversion is not rebooted');
 
@@ -132,6 +178,29 @@ describe('provision on sandbox hosts', { skip, timeout: 240_000 }, () => {
     assert.equal(removed.code, 0, removed.stderr);
     assert.match(removed.stdout, /SSH key sandbox removed from Hetzner Cloud/);
     assert.equal(api.state.sshKeys.size, 0);
+  });
+
+  it('an impostor sshd on the node\'s address during the reboot wait is refused: non-zero exit naming the node, nothing pinned, nothing sent', async (t) => {
+    const { dir, sandbox } = await selfHosted(t, 1);
+    const node = sandbox.hosts[0] as SandboxHost;
+    const [originalKey] = (await sandbox.hostKeys(node.name)).filter((k) => k.startsWith('ssh-ed25519 '));
+    // The real machine stays down long after its reboot: whatever answers meanwhile is not it.
+    await sandbox.setRebootDelay(node.name, 600);
+    const provision = runCli(provisionArgs(dir, node.name, '--reboot-timeout', '300'));
+    for (let tries = 0; (await sandbox.status())[node.name] !== 'rebooting'; tries++) {
+      assert.ok(tries < 1200, `${node.name} never went down for its reboot`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const started = await sandbox.exec(node.name, ['sh', '-c', IMPOSTOR, 'impostor', node.ip]);
+    assert.equal(started.code, 0, started.stderr);
+
+    const result = await provision;
+    assert.notEqual(result.code, 0, result.stderr);
+    assert.match(result.stderr, new RegExp(`${node.name}: after the reboot, ${node.ip.replaceAll('.', '\\.')} presented another host key than the one read before it: refused`));
+    const pinned = (await readFile(path.join(dir, 'ssh', 'known_hosts'), 'utf8')).trim().split('\n');
+    assert.deepEqual(pinned, [`${node.ip} ${originalKey}`], 'only the machine\'s own key is pinned, never the impostor\'s');
+    const seen = await sandbox.exec(node.name, ['sh', '-c', 'cat /tmp/impostor/commands.log 2>/dev/null; grep -c Accepted /tmp/impostor/sshd.log || true']);
+    assert.equal(seen.stdout.trim(), '0', `the impostor authenticated nobody and ran nothing: ${seen.stdout}`);
   });
 
   it('self-hosted destroy and ssh-key add explain that machines and keys are managed by hand, and exit 0', async (t) => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, stat, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { runCli } from './support/cli.js';
@@ -124,7 +124,7 @@ describe('remote commands on sandbox hosts', { skip, timeout: 120_000 }, () => {
     assert.equal(await exists(path.join(dir, 'secrets', 'never')), false);
   });
 
-  it('upload --remote-path and node names are taken literally or refused, never run', async (t) => {
+  it('upload --remote-path is taken literally; a name that is no hostname is refused before any host is reached', async (t) => {
     const { dir, sandbox } = await project(t);
     await writeFile(path.join(dir, 'f.txt'), 'x');
     const weird = '/root/x; touch /root/canary6 $(touch /root/canary7)';
@@ -133,13 +133,66 @@ describe('remote commands on sandbox hosts', { skip, timeout: 120_000 }, () => {
     assert.equal(await readFile(upper(sandbox, 'node001', ...weird.split('/').filter(Boolean), 'f.txt'), 'utf8'), 'x');
     for (const c of ['canary6', 'canary7']) assert.equal(await exists(upper(sandbox, 'node001', 'root', c)), false);
 
-    const badName = await runCli(['fleet', 'cmd', '-d', dir, '--target', 'node001;touch /root/canary8', 'true']);
-    assert.equal(badName.code, 2);
-    assert.equal(await exists(upper(sandbox, 'node001', 'root', 'canary8')), false);
+    // A node name never reaches a remote shell: it is refused as a name (not as an unknown
+    // node), for the whole command, before node002 (valid, not yet pinned) is connected to.
+    const badName = await runCli(['fleet', 'cmd', '-d', dir, '--target', 'node002 node001;touch /root/canary8', 'touch /root/canary9']);
+    assert.equal(badName.code, 2, badName.stderr);
+    assert.match(badName.stderr, /^Error: not a valid node name: "node001;touch", "\/root\/canary8"$/m);
+    const node002 = sandbox.hosts.find((h) => h.name === 'node002');
+    const pinned = await readFile(path.join(dir, 'ssh', 'known_hosts'), 'utf8');
+    assert.ok(node002 && !pinned.split('\n').some((line) => line.startsWith(`${node002.ip} `)), 'node002 was not connected to');
+    for (const host of ['node001', 'node002']) {
+      for (const c of ['canary8', 'canary9']) assert.equal(await exists(upper(sandbox, host, 'root', c)), false, `${host} ${c}`);
+    }
   });
 });
 
-describe('faults on sandbox hosts', { skip, timeout: 120_000 }, () => {
+/** `fleet upload` of a 256 MiB file to node001-3 (sparse here), started in the background. */
+function startBigUpload(dir: string, sandbox: Sandbox, env: Record<string, string> = {}) {
+  const size = 256 * 1024 * 1024;
+  const big = path.join(dir, 'big.bin');
+  const child = (async () => {
+    await writeFile(big, '');
+    await truncate(big, size);
+    return spawn(process.execPath, [path.resolve('bin/run.js'), 'fleet', 'upload', '-d', dir, '--target', 'node001 node002 node003', '--file', big, '--remote-path', '/srv/big'], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
+  })();
+  let stderr = '';
+  const exited = child.then((c) => {
+    c.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    return new Promise<number | null>((resolve) => c.on('close', resolve));
+  });
+  const partsOn = async (host: string): Promise<string[]> =>
+    (await readdir(upper(sandbox, host, 'srv', 'big')).catch(() => [] as string[])).filter((n) => n.endsWith('.tmp'));
+  const poll = async (done: () => Promise<boolean>, what: string): Promise<void> => {
+    for (let tries = 0; !(await done()); tries++) {
+      assert.ok(tries < 3000, `never saw: ${what}\n${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  return {
+    exited,
+    stderr: () => stderr,
+    interrupt: () => void child.then((c) => c.kill('SIGINT')),
+    partsOn,
+    /** Waits on the fact (the host's part file has data), not on a sleep. */
+    partGrowing: (host: string) =>
+      poll(async () => {
+        const [part] = await partsOn(host);
+        return part !== undefined && ((await stat(upper(sandbox, host, 'srv', 'big', part)).catch(() => undefined))?.size ?? 0) > 0;
+      }, `${host}'s part file`),
+    reported: (host: string) => poll(async () => stderr.includes(`${host}: failed`), `${host} reported failed`),
+    async wholeOn(...hosts: string[]) {
+      for (const host of hosts) {
+        assert.equal((await stat(upper(sandbox, host, 'srv', 'big', 'big.bin'))).size, size, `${host} got the whole file`);
+        assert.deepEqual(await partsOn(host), [], `${host}: no part file`);
+      }
+    },
+  };
+}
+
+describe('faults on sandbox hosts', { skip, timeout: 300_000 }, () => {
   it('a host whose sshd dies during cmd fails alone; the others finish; exit 1', async (t) => {
     const { dir, sandbox } = await project(t);
     const child = spawn(process.execPath, [path.resolve('bin/run.js'), 'fleet', 'cmd', '-d', dir, '--target', 'node001 node002 node003', 'touch /root/started; sleep 3; echo finished'], {
@@ -157,6 +210,44 @@ describe('faults on sandbox hosts', { skip, timeout: 120_000 }, () => {
     assert.deepEqual(stdout.trim().split('\n').sort(), ['node001: finished', 'node003: finished']);
     assert.match(stderr, /^2 ok, 1 failed:$/m);
     assert.match(stderr, /^ {2}node002: /m);
+  });
+
+  it('a host stopped mid-upload fails at once with its cause; the others finish; no part files on them; exit 1', async (t) => {
+    const { dir, sandbox } = await project(t);
+    const upload = startBigUpload(dir, sandbox);
+    await upload.partGrowing('node002');
+    await sandbox.stopHost('node002');
+    assert.equal(await upload.exited, 1, upload.stderr());
+    const stderr = upload.stderr();
+    assert.match(stderr, /^2 ok, 1 failed:$/m);
+    assert.match(stderr, /^ {2}node002: connection lost/m);
+    assert.ok(stderr.indexOf('node002: failed') < stderr.indexOf('node001: uploaded'), `node002 was reported before the others were done: ${stderr}`);
+    await upload.wholeOn('node001', 'node003');
+  });
+
+  it('a host that stops answering mid-upload is given up after the liveness bound; its part file goes once it answers again', async (t) => {
+    const { dir, sandbox } = await project(t);
+    const upload = startBigUpload(dir, sandbox, { NIX_INFRA_SSH_LIVENESS_SECONDS: '5' });
+    await upload.partGrowing('node002');
+    // Every process of the host stops (its kernel still takes TCP): nothing answers, nothing resets.
+    const frozen = await sandbox.exec('node002', ['sh', '-c', 'kill -STOP -1']);
+    assert.equal(frozen.code, 0, frozen.stderr);
+    await upload.reported('node002');
+    await sandbox.exec('node002', ['sh', '-c', 'kill -CONT -1']);
+    assert.equal(await upload.exited, 1, upload.stderr());
+    assert.match(upload.stderr(), /^ {2}node002: no answer for 5 s \(SSH keepalives unanswered\): host down or unreachable$/m);
+    await upload.wholeOn('node001', 'node003');
+    assert.deepEqual(await upload.partsOn('node002'), [], 'node002 answered again before the run ended: its part file was removed');
+  });
+
+  it('Ctrl-C mid-upload removes the part files from every host and exits 130', async (t) => {
+    const { dir, sandbox } = await project(t);
+    const upload = startBigUpload(dir, sandbox);
+    for (const host of ['node001', 'node002', 'node003']) await upload.partGrowing(host);
+    upload.interrupt();
+    assert.equal(await upload.exited, 130, upload.stderr());
+    assert.match(upload.stderr(), /upload interrupted; part files removed/);
+    for (const host of ['node001', 'node002', 'node003']) assert.deepEqual(await upload.partsOn(host), [], `${host}: no part file`);
   });
 
   it('an unreachable address fails with a reason once the connect timeout is spent', { timeout: 60_000 }, async (t) => {
@@ -200,7 +291,10 @@ describe('secrets never leak while an action saves one', { skip, timeout: 60_000
     // The output value exists on the host only in a file, printed with cat (whose argv is a
     // path). The --env-vars value reaches the script through the environment, never argv.
     await sandbox.exec('node001', ['sh', '-c', `printf %s '${value}' > /root/.value`]);
-    await writeFile(path.join(dir, 'app_modules', 'probe', 'action.sh'), 'cat /root/.value\n[ -n "$TOKEN" ] || exit 9\nsleep 2\n');
+    // The script holds until the test has seen it running in ps (a fact, not a sleep), so the
+    // samples are taken while the process that carries both values exists.
+    await sandbox.exec('node001', ['touch', '/root/hold']);
+    await writeFile(path.join(dir, 'app_modules', 'probe', 'action.sh'), 'cat /root/.value\n[ -n "$TOKEN" ] || exit 9\nwhile [ -e /root/hold ]; do sleep 0.05; done\n');
     const child = spawn(process.execPath, [path.resolve('bin/run.js'), 'fleet', 'action', '-d', dir, '--target', 'node001', '--app-module', 'probe', '--cmd', 'x', '--env-vars', `TOKEN=${envValue}`, '--save-as-secret', 'leak.check', '--batch'], {
       env: { PATH: process.env.PATH ?? '', ...PASS },
     });
@@ -209,7 +303,7 @@ describe('secrets never leak while an action saves one', { skip, timeout: 60_000
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
     let running = true;
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => ((running = false), resolve(code))));
-    let samples = 0;
+    let whileRunning = 0;
     while (running) {
       const local = await new Promise<string>((resolve) => {
         const ps = spawn('ps', ['-eo', 'args']);
@@ -221,10 +315,12 @@ describe('secrets never leak while an action saves one', { skip, timeout: 60_000
       assert.ok(!local.includes(value), 'local ps shows the secret');
       assert.ok(!remote.stdout.includes(value), 'host ps shows the secret');
       assert.ok(!remote.stdout.includes(envValue), 'host ps shows an --env-vars value');
-      samples += 1;
+      if (/nix-infra-action-\S+\.sh/.test(remote.stdout)) whileRunning += 1;
+      // Two samples taken while the action runs are enough; then let it end.
+      if (whileRunning === 2) await sandbox.exec('node001', ['rm', '-f', '/root/hold']);
     }
     assert.equal(await exited, 0, output);
-    assert.ok(samples >= 2, `sampled ps ${samples} times`);
+    assert.ok(whileRunning >= 2, 'ps was sampled while the action ran');
     assert.ok(!output.includes(value), 'the CLI printed the secret');
     const tmpLeft = (await readdir(upper(sandbox, 'node001', 'tmp')).catch(() => [])).filter((f) => f.startsWith('nix-infra-action'));
     assert.deepEqual(tmpLeft, [], 'the script and its variables file are removed');

@@ -290,6 +290,9 @@ test('sandbox hosts reboot and take nixos-infect', { skip: canRunSandbox() ? fal
   await t.test('stop-host after a reboot leaves nothing running', async () => {
     await sandbox.setRebootDelay(one.name, 0.1);
     await sandbox.reboot(one.name);
+    // host-init.sh read the delay from the host (it fell back to 1 s when chroot was not on its PATH).
+    const initLog = await readFile(path.join(path.dirname(one.upperDir), 'sshd.log'), 'utf8');
+    assert.match(initLog.split('\n').filter((l) => l.includes('down for')).at(-1) ?? '', /down for 0\.10*s$/);
     const pids = await hostPids(sandbox, one);
     assert.ok(pids.length >= 3, pids.join(' '));
     await sandbox.stopHost(one.name);

@@ -86,18 +86,27 @@ describe('deploying secrets to sandbox hosts', { skip, timeout: 240_000 }, () =>
     /** Everything a leak could be found by: the values, and the text markers inside them. */
     const needles = (): Buffer[] => [...values.values(), Buffer.from(tag)];
 
-    // First deploy, with ps sampled on every host and locally while it runs.
+    // First deploy, with ps sampled on every host and locally while it runs. A systemd-creds
+    // ahead of the real one on PATH holds each encrypt until the test has seen it in ps (a fact,
+    // not a sleep): the samples are taken while the process that receives a secret exists.
+    const hold = '/root/hold-creds';
+    const shim = `#!/bin/sh\nwhile [ -e ${hold} ]; do sleep 0.05; done\nexec /usr/bin/systemd-creds "$@"\n`;
+    for (const h of sandbox.hosts) {
+      await sandbox.exec(h.name, ['sh', '-c', `cat > /usr/local/sbin/systemd-creds && chmod 755 /usr/local/sbin/systemd-creds && touch ${hold}`], shim);
+    }
     let running = true;
     const deploy = syncAll(regular).finally(() => (running = false));
-    let samples = 0;
-    do {
-      const seen = [await localPs(), ...(await Promise.all(sandbox.hosts.map(async (h) => (await sandbox.exec(h.name, ['ps', '-eo', 'args'])).stdout)))];
-      for (const text of seen) assert.ok(!text.includes(tag), `ps shows a secret:\n${text}`);
-      samples += 1;
-    } while (running);
+    const seenEncrypting = new Set<string>();
+    while (running) {
+      const remote = await Promise.all(sandbox.hosts.map(async (h) => [h.name, (await sandbox.exec(h.name, ['ps', '-eo', 'args'])).stdout] as const));
+      for (const text of [await localPs(), ...remote.map(([, out]) => out)]) assert.ok(!text.includes(tag), `ps shows a secret:\n${text}`);
+      for (const [host, out] of remote) if (/systemd-creds encrypt --name=/.test(out)) seenEncrypting.add(host);
+      if (seenEncrypting.size === sandbox.hosts.length) {
+        for (const h of sandbox.hosts) await sandbox.exec(h.name, ['rm', '-f', hold, '/usr/local/sbin/systemd-creds']);
+      }
+    }
     const first = await deploy;
-    assert.ok(samples >= 1);
-    t.diagnostic(`ps sampled ${samples} times on 3 hosts and locally during the first deploy`);
+    assert.deepEqual([...seenEncrypting].sort(), sandbox.hosts.map((h) => h.name).sort(), 'ps was sampled during an encrypt on every host');
     for (const result of first) {
       assert.deepEqual(result, {
         sent: ['app.config', 'blob.bin', 'db.password', 'github-netrc'],

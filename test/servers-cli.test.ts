@@ -55,7 +55,7 @@ describe('servers list with a broken servers.yaml', () => {
     const env = { HCLOUD_TOKEN: api.token, HCLOUD_ENDPOINT: api.endpoint };
     const table = await runCli(['servers', 'list', '-d', dir], { env });
     assert.equal(table.code, 0, table.stderr);
-    assert.match(table.stdout, /^NAME\s+ADDRESS\s+PORT\s+USER\s+PROVIDER$/m);
+    assert.match(table.stdout, /^NAME\s+ADDRESS\s+PORT\s+USER\s+PROVIDER\s+ROLE\s+TIER\s+TAGS$/m);
     const json = await runCli(['servers', 'list', '-d', dir, '--json'], { env });
     assert.equal(json.code, 0, json.stderr);
     const parsed = JSON.parse(json.stdout) as { provider: string; servers: Array<{ name: string; address?: string; port: number; username: string; provider: string; keyPath?: string }> };

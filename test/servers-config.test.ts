@@ -186,3 +186,27 @@ describe('schema/servers.schema.json', () => {
     assert.equal(onDisk, renderServersJsonSchema());
   });
 });
+
+describe('servers.yaml: inventory attributes', () => {
+  const opts = { file: '/p/servers.yaml', workingDir: '/p', fileExists: () => true };
+  test('tags, role and tier are read (duplicate tags once)', () => {
+    const inv = parseServersYaml('servers:\n  web1:\n    ip: 10.0.0.1\n    ssh_key: k\n    tags: [eu, canary, eu]\n    role: web\n    tier: prod\n  web2:\n    ip: 10.0.0.2\n    ssh_key: k\n', opts);
+    assert.deepEqual(inv.servers.map((s) => [s.name, s.tags, s.role, s.tier]), [['web1', ['eu', 'canary'], 'web', 'prod'], ['web2', undefined, undefined, undefined]]);
+  });
+  test('a bad tag, role or tier is named by its path', () => {
+    const cases: [string, string][] = [
+      ['    tags: [eu, "a b"]\n', 'servers.yaml: servers.web1.tags[1]: '],
+      ['    role: "web:1"\n', 'servers.yaml: servers.web1.role: '],
+      ['    tier: [prod]\n', 'servers.yaml: servers.web1.tier: '],
+    ];
+    for (const [line, prefix] of cases) {
+      let caught: unknown;
+      try {
+        parseServersYaml(`servers:\n  web1:\n    ip: 10.0.0.1\n    ssh_key: k\n${line}`, opts);
+      } catch (error) {
+        caught = error;
+      }
+      assertConfigError(caught, prefix, /is not a valid (tag|role|tier): use 1-63 letters/);
+    }
+  });
+});

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import ssh2 from 'ssh2';
 import { Ssh2Connector } from '../src/adapters/ssh/ssh2-connector.js';
-import { OperationFailed, UserError } from '../src/domain/errors.js';
+import { HostKeyMismatch, OperationFailed, UserError } from '../src/domain/errors.js';
+import { parsePublicKeyLine, type HostKey } from '../src/remote/known-hosts.js';
 import type { HostTarget } from '../src/ports/remote-host.js';
 import { ed25519Pair } from './support/keys.js';
 import { tempDir } from './support/repo.js';
@@ -80,6 +81,19 @@ describe('Ssh2Connector against an in-process SSH server', () => {
     assert.match(await readFile(knownHostsFile, 'utf8'), new RegExp(`^\\[127\\.0\\.0\\.1\\]:${port} ssh-ed25519 \\S+\\n$`));
   });
 
+  it('an output callback that throws fails only its command: the connection carries on', async (t) => {
+    const { target, connector, port } = await setup(t);
+    const server = sshServer(hostKeyA.private, clientKeys.public, { execs: 0 });
+    t.after(() => server.close());
+    await listen(server, port);
+    const c = connector();
+    t.after(() => c.closeAll());
+    const host = await c.connect(target);
+    const broken = host.exec({ script: 'true' }, { onOutput: () => { throw new Error('renderer gone'); } });
+    await assert.rejects(broken, /renderer gone/);
+    assert.equal((await host.exec({ script: 'true' })).exitCode, 0, 'the same connection still runs commands');
+  });
+
   it('refuses a changed host key before anything runs, and accepts it only when told to', async (t) => {
     const { target, knownHostsFile, connector, port } = await setup(t);
     const counters: { execs: number; auths?: number } = { execs: 0 };
@@ -106,7 +120,7 @@ describe('Ssh2Connector against an in-process SSH server', () => {
     assert.notEqual(await readFile(knownHostsFile, 'utf8'), pinned, 'the new key replaced the old one');
   });
 
-  it('a provisional connection accepts a changed key without pinning it, until told the host checked out', async (t) => {
+  it('a connection that expects a key accepts exactly that key, refuses any other before logging in, and pins nothing', async (t) => {
     const { target, knownHostsFile, connector, port } = await setup(t);
     const first = sshServer(hostKeyA.private, clientKeys.public, { execs: 0 });
     await listen(first, port);
@@ -115,32 +129,41 @@ describe('Ssh2Connector against an in-process SSH server', () => {
     await c1.closeAll();
     await new Promise<void>((resolve) => first.close(() => resolve()));
     const pinnedA = await readFile(knownHostsFile, 'utf8');
+    const keyA = parsePublicKeyLine(hostKeyA.public) as HostKey;
+    const keyB = parsePublicKeyLine(hostKeyB.public) as HostKey;
+    assert.ok(keyA && keyB);
 
-    // The machine was reinstalled: a new key, as after a NixOS conversion.
-    const reinstalled = sshServer(hostKeyB.private, clientKeys.public, { execs: 0 });
-    t.after(() => reinstalled.close());
-    await listen(reinstalled, port);
+    // The machine was converted and was given key B before its reboot.
+    const counters = { execs: 0, auths: 0 };
+    const converted = sshServer(hostKeyB.private, clientKeys.public, counters);
+    t.after(() => converted.close());
+    await listen(converted, port);
     const c2 = connector();
     t.after(() => c2.closeAll());
-    const host = await c2.connect(target, { hostKey: 'provisional' });
+    const host = await c2.connect(target, { hostKey: { expect: keyB } });
     assert.equal((await host.exec({ script: 'true' })).exitCode, 0);
     assert.equal(await readFile(knownHostsFile, 'utf8'), pinnedA, 'nothing is pinned before the caller verified the host');
     await assert.rejects(connector().connect(target), /host key changed/, 'a normal connection still refuses the new key');
 
-    await c2.pinPresentedKey(host);
+    // Expecting A (the pinned key) while B answers: refused before authentication, not retried.
+    const authsBefore = counters.auths;
+    const refused = await connector()
+      .connect(target, { hostKey: { expect: keyA } })
+      .then(() => undefined, (err: unknown) => err);
+    assert.ok(refused instanceof HostKeyMismatch, String(refused));
+    assert.match(refused.message, /^h1: .* presented another host key than the one it was given before the reboot/);
+    assert.ok(refused.hints.some((h) => h.includes('presented: ssh-ed25519 SHA256:')));
+    assert.equal(counters.auths, authsBefore, 'our key was never offered to it');
+    assert.equal(await readFile(knownHostsFile, 'utf8'), pinnedA);
+
+    await c2.pinHostKey(target, keyB);
     const pinnedB = await readFile(knownHostsFile, 'utf8');
-    assert.notEqual(pinnedB, pinnedA);
-    assert.equal(pinnedB.trim().split('\n').length, 1, 'the old key was replaced, not kept beside the new one');
+    assert.equal(pinnedB.trim(), `[127.0.0.1]:${port} ${keyB.type} ${keyB.base64}`, 'the old key was replaced, not kept beside the new one');
     const c3 = connector();
     t.after(() => c3.closeAll());
     assert.equal((await (await c3.connect(target)).exec({ script: 'true' })).exitCode, 0, 'the new key is now the pinned one');
-
-    // A provisional connection to a host that kept its key changes nothing when "pinned".
-    const c4 = connector();
-    t.after(() => c4.closeAll());
-    const same = await c4.connect(target, { hostKey: 'provisional' });
-    await c4.pinPresentedKey(same);
-    assert.equal(await readFile(knownHostsFile, 'utf8'), pinnedB);
+    await c3.pinHostKey(target, keyB);
+    assert.equal(await readFile(knownHostsFile, 'utf8'), pinnedB, 'pinning the key already pinned changes nothing');
 
     await c3.forgetHostKey(target);
     assert.equal((await readFile(knownHostsFile, 'utf8')).trim(), '', 'forgetting drops the host line');

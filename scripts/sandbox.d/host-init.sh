@@ -120,7 +120,8 @@ shut_down() {
 }
 
 delay() {
-  d=$(env -i PATH=/usr/bin:/bin chroot "$root" cat /etc/nix-infra-sandbox/reboot.delay 2>/dev/null | tr -d ' \t\n')
+  # chroot lives in /usr/sbin: without it in PATH the file was never read and every delay was 1 s.
+  d=$(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin chroot "$root" cat /etc/nix-infra-sandbox/reboot.delay 2>/dev/null | tr -d ' \t\n')
   printf '%s' "$d" | grep -Eqx '[0-9]+(\.[0-9]+)?|\.[0-9]+' || d=1
   echo "host-init: $name: down for ${d}s"
   sleep "$d" &

@@ -80,6 +80,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       try {
         fileValues = readEnvFile(envFile);
       } catch (error) {
+        if (error instanceof UserError) throw error;
         throw new UserError(`${envFile}: cannot read: ${(error as Error).message}`);
       }
     }
@@ -104,4 +105,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
     throw error;
   }
+}
+
+/** A folder a flag names, as an absolute path; one that does not exist is an input error. */
+export function existingFolder(absPath: string, flag: string): string {
+  if (!(statSync(absPath, { throwIfNoEntry: false })?.isDirectory() ?? false)) {
+    throw new UserError(`${flag}: folder not found: ${absPath}`);
+  }
+  return absPath;
 }

@@ -3,6 +3,7 @@ import { Flags } from '@oclif/core';
 import { ForgePki } from '../adapters/forge-pki.js';
 import { NodeLocalFiles } from '../adapters/node-local-files.js';
 import { restartConfd, setUpClusterNodes, type ClusterNodeResult } from '../core/cluster/init-node.js';
+import { prepareDeployInputs } from '../core/deploy/deploy-inputs.js';
 import { deployNodes } from '../core/deploy/deploy-nodes.js';
 import { FsSecretStore } from '../adapters/secret-store/fs-secret-store.js';
 import { ExitCode } from '../domain/errors.js';
@@ -12,12 +13,13 @@ import { clusterNodeMap } from './cluster-node-map.js';
 import { nodeRecord, registerNode } from '../core/control-plane/membership.js';
 import { parseTargetList, resolveTargets } from '../core/targets.js';
 import { checkSshKeyName } from '../domain/names.js';
+import { ReusingConnector } from '../core/remote/reusing-connector.js';
 import { BaseCommand } from './base-command.js';
 import { controlNodeNames, ctrlNodesOption, openControlPlane } from './control-plane-session.js';
 import { hostResults, type HostResultsJson } from './node-commands/host-results.js';
 import { nodeRunOptions } from './node-commands/run-options.js';
-import { connectionFlags, targetFlag } from './node-flags.js';
-import { createConnector, openNodeRun } from './node-run.js';
+import { connectionFlags, mutatingFlags, targetFlag } from './node-flags.js';
+import { openNodeRun } from './node-run.js';
 
 /** `cluster init-node` and `cluster update-node`: the same upload, different extras. */
 export abstract class ClusterNodeCommand extends BaseCommand<typeof ClusterNodeCommand> {
@@ -34,6 +36,7 @@ export abstract class ClusterNodeCommand extends BaseCommand<typeof ClusterNodeC
     'service-group': Flags.string({ summary: 'Service groups the nodes consume: "backends services" (init-node).', default: '' }),
     rebuild: Flags.boolean({ summary: 'Rebuild after uploading (update-node; init-node always rebuilds).', default: false }),
     ...connectionFlags,
+    ...mutatingFlags,
   };
 
   async run(): Promise<HostResultsJson<ClusterNodeResult> & { registered?: { node: string; outcome: string }[] }> {
@@ -42,11 +45,18 @@ export abstract class ClusterNodeCommand extends BaseCommand<typeof ClusterNodeC
     const sshKeyName = this.sshKeyName(session);
     const ctrlNames = await controlNodeNames(session, this.flags['ctrl-nodes']);
     const groups = parseTargetList([this.flags['service-group']]);
+    const store = new FsSecretStore(path.join(session.workingDir, 'secrets'));
+    // Inputs first: the apps deploy after the join needs the secrets password; a wrong one must
+    // stop the command before the node is touched (and before a task list is drawn), not leave
+    // it half-joined.
+    const inputs = initialise ? await prepareDeployInputs({ ctx: session.ctx, store, nodeFileSource: session.workspace }, { nodes: parseTargetList(this.flags.target) }) : undefined;
     const run = await openNodeRun(session, nodeRunOptions(this.flags, { sshKeyName, json: this.jsonEnabled(), title: initialise ? 'init-node' : 'update-node' }));
     if (sshKeyName !== undefined) checkSshKeyName(sshKeyName);
     const ctrlNodes = resolveTargets(run.servers, ctrlNames, sshKeyName === undefined ? undefined : path.join(session.workingDir, 'ssh', sshKeyName));
+    // One login per host for the whole command: set-up, apps deploy and confd share connections.
+    const shared = new ReusingConnector(run.deps.connector);
     const outcomes = await setUpClusterNodes(
-      { ...run.deps, ctx: session.ctx, project: session.workspace, pki: new ForgePki(), local: new NodeLocalFiles(session.workingDir) },
+      { ...run.deps, connector: shared, ctx: session.ctx, project: session.workspace, pki: new ForgePki(), local: new NodeLocalFiles(session.workingDir) },
       {
         targets: run.targets,
         ctrlNodes,
@@ -61,23 +71,31 @@ export abstract class ClusterNodeCommand extends BaseCommand<typeof ClusterNodeC
       await run.abort();
       throw err;
     });
-    let exit = await run.finish(outcomes);
-    process.exitCode = exit;
     let ready = run.targets.filter((t) => outcomes.some((o) => o.host === t.name && o.ok));
-    if (!initialise || ready.length === 0) return hostResults(outcomes);
+    const more = initialise && ready.length > 0;
+    let exit = await run.finish(outcomes, { keepConnections: more });
+    process.exitCode = exit;
+    if (!more) return hostResults(outcomes);
 
     // One etcd session for the node map and the registration. Between them: the apps deploy
     // (node file, app_modules, secrets), the rebuild, and confd rendered afresh.
     const connection = { ctrlNodes: ctrlNames, sshKeyName, connectTimeoutSeconds: this.flags['connect-timeout'], acceptHostKey: this.flags['accept-host-key'] ?? [] };
-    const cp = await openControlPlane(session, connection);
-    const connector = createConnector(session, { concurrency: this.flags.concurrency, ...connection });
+    const attempts = await Promise.allSettled(ctrlNodes.map((target) => shared.connect(target)));
+    const ctrlHosts = attempts.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []));
+    const unreachable = attempts.flatMap((a, i) => (a.status === 'rejected' ? [`${ctrlNodes[i]?.name}: ${(a.reason as Error).message}`] : []));
+    const cp = await openControlPlane(session, connection, { connector: shared, hosts: ctrlHosts, unreachable }).catch(async (err: unknown) => {
+      await shared.closeAll();
+      throw err;
+    });
+    const connector = shared;
     const deps = { connector, reporter: session.reporter, now: session.ctx.now };
     const registered: { node: string; outcome: string }[] = [];
     try {
       const { nodes, etcdCluster } = await clusterNodeMap(session, run.servers, cp.cp, connection);
       const deployed = await deployNodes(
-        { ...deps, ctx: session.ctx, project: session.workspace, local: new NodeLocalFiles(session.workingDir), store: new FsSecretStore(path.join(session.workingDir, 'secrets')) },
+        { ...deps, ctx: session.ctx, project: session.workspace, local: new NodeLocalFiles(session.workingDir), store },
         {
+          ...(inputs === undefined ? {} : { inputs }),
           mode: 'cluster',
           targets: ready,
           nodes,
@@ -106,8 +124,9 @@ export abstract class ClusterNodeCommand extends BaseCommand<typeof ClusterNodeC
         if (!this.jsonEnabled()) printResult(`${result.key}: ${result.outcome}`);
       }
     } finally {
-      await connector.closeAll();
+      // The etcd session first: its tunnels run over the shared connections.
       await cp.close();
+      await connector.closeAll();
     }
     return { ...hostResults(outcomes), registered };
   }

@@ -1,7 +1,4 @@
 import { Flags } from '@oclif/core';
-import { createEtcdControlPlane } from '../adapters/etcd/etcd-control-plane.js';
-import { openTunnels } from '../adapters/etcd/tunnels.js';
-import { ForgePki } from '../adapters/forge-pki.js';
 import { envValue } from '../config/env.js';
 import { readOperatorCredentials } from '../core/pki/operator-cert.js';
 import { parseTargetList, resolveTargets } from '../core/targets.js';
@@ -73,7 +70,7 @@ export interface ControlPlaneSession {
 export async function openControlPlane(
   session: ProjectSession,
   options: { ctrlNodes: readonly string[]; sshKeyName: string | undefined; connectTimeoutSeconds: number; acceptHostKey: readonly string[] },
-  reuse?: { connector: HostConnector; hosts: readonly RemoteHost[] },
+  reuse?: { connector: HostConnector; hosts: readonly RemoteHost[]; unreachable?: readonly string[] },
 ): Promise<ControlPlaneSession> {
   let connector: HostConnector;
   let hosts: RemoteHost[];
@@ -81,6 +78,7 @@ export async function openControlPlane(
   if (reuse) {
     connector = reuse.connector;
     hosts = [...reuse.hosts];
+    unreachable.push(...(reuse.unreachable ?? []));
   } else {
     const prepared = await prepareConnections(session, {
       targetValues: options.ctrlNodes,
@@ -106,6 +104,13 @@ export async function openControlPlane(
   }
   for (const line of unreachable) session.reporter.emit({ kind: 'warning', message: `skipping ${line}` });
   try {
+    // Loaded here, not at start-up: etcd3 (grpc, protobufjs) and node-forge are a third of the
+    // start-up time of every command that shares this module, and fleet commands never use them.
+    const [{ createEtcdControlPlane }, { openTunnels }, { ForgePki }] = await Promise.all([
+      import('../adapters/etcd/etcd-control-plane.js'),
+      import('../adapters/etcd/tunnels.js'),
+      import('../adapters/forge-pki.js'),
+    ]);
     const credentials = await readOperatorCredentials({ workspace: session.workspace, pki: new ForgePki() });
     const tunnels = await openTunnels(hosts);
     const cp = createEtcdControlPlane({

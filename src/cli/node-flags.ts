@@ -1,12 +1,19 @@
 import { Flags } from '@oclif/core';
+import { wholeNumberFlag } from './numeric-flag.js';
 
-/** `--target`, as upstream ("a b"), with commas, or repeated. */
+const targetSummary = 'Nodes: names ("a b", "a,b", or repeated) or selectors: web-*, @tag, role:NAME, tier:NAME, all, !SEL, A+B.';
+
+/** `--target` (alias `--on`): upstream's names ("a b"), with commas, repeated, or selectors. */
 export const targetFlag = Flags.string({
-  summary: 'Node name(s): "a b", "a,b", or the flag repeated.',
+  summary: targetSummary,
   multiple: true,
   multipleNonGreedy: true,
   required: true,
+  aliases: ['on'],
 });
+
+/** The same, optional: a filter for listings. */
+export const optionalTargetFlag = Flags.string({ summary: `Only these nodes. ${targetSummary}`, multiple: true, multipleNonGreedy: true, aliases: ['on'] });
 
 /**
  * `--strict` of the commands that render node files: a node or overlay IP that does not exist
@@ -19,14 +26,14 @@ export const strictFlag = Flags.boolean({
 
 /** Flags of every command that connects to nodes. */
 export const connectionFlags = {
-  concurrency: Flags.integer({
+  concurrency: wholeNumberFlag({
     summary: 'Hosts worked on at the same time.',
     default: 32,
     min: 1,
     max: 1024,
     helpGroup: 'CONNECTION',
   }),
-  'connect-timeout': Flags.integer({
+  'connect-timeout': wholeNumberFlag({
     summary: 'Seconds to establish one SSH connection, retries included.',
     default: 20,
     min: 1,
@@ -38,5 +45,27 @@ export const connectionFlags = {
     multiple: true,
   multipleNonGreedy: true,
     helpGroup: 'CONNECTION',
+  }),
+};
+
+/**
+ * Flags of every command that changes nodes. Carrying them is what marks a command as mutating
+ * (see nodeRunOptions): the tier guard, the deploy lock and the audit trail apply to it.
+ */
+export const mutatingFlags = {
+  'allow-tier': Flags.string({
+    summary: 'Allow changing nodes of this protected tier without naming it in --target (repeatable).',
+    multiple: true,
+    multipleNonGreedy: true,
+    helpGroup: 'SAFETY',
+  }),
+  'lock-timeout': Flags.integer({
+    summary: "Seconds to wait for another operator's deploy lock on a node (0: fail at once).",
+    default: 0,
+    min: 0,
+    max: 86_400,
+    helpGroup: 'SAFETY',
+    // Shown once the deploy lock it waits for exists.
+    hidden: true,
   }),
 };

@@ -1,9 +1,12 @@
 import path from 'node:path';
+import { readPrivateKeyFile } from '../adapters/ssh/private-key-file.js';
 import { Ssh2Connector } from '../adapters/ssh/ssh2-connector.js';
 import { envValue } from '../config/env.js';
 import type { FanoutDeps, HostOutcome } from '../core/remote/fanout.js';
 import { checkSshKeyName } from '../domain/names.js';
-import { parseTargetList, resolveTargets } from '../core/targets.js';
+import { selectTargets } from '../core/selectors/select-targets.js';
+import { tierPolicy, type TierPolicy } from '../core/selectors/tier-guard.js';
+import { checkAcceptedKeyNodes, parseTargetList } from '../core/targets.js';
 import { ExitCode, UserError } from '../domain/errors.js';
 import type { ServerInfo } from '../ports/provider.js';
 import type { Reporter } from '../ports/reporter.js';
@@ -22,6 +25,8 @@ export interface NodeRunOptions {
   readonly sshKeyName: string | undefined;
   readonly json: boolean;
   readonly title: string;
+  /** Set for commands that change nodes: the tier guard, the lock and the audit trail apply. */
+  readonly mutation?: { readonly allowTiers: readonly string[]; readonly lockTimeoutSeconds: number };
 }
 
 /** Everything a multi-host command needs, and the one way such a command ends. */
@@ -31,8 +36,11 @@ export interface NodeRun {
   /** Every server the provider lists (placeholders may name any of them). */
   readonly servers: readonly ServerInfo[];
   readonly concurrency: number;
-  /** Closes connections, finishes the display, prints the summary; returns the exit code. */
-  finish(outcomes: readonly HostOutcome<unknown>[]): Promise<number>;
+  /**
+   * Closes connections (unless `keepConnections`: a later phase of the command reuses them and
+   * closes them itself), finishes the display, prints the summary; returns the exit code.
+   */
+  finish(outcomes: readonly HostOutcome<unknown>[], options?: { keepConnections?: boolean }): Promise<number>;
   /** Closes connections after an error that ended the command early. */
   abort(): Promise<void>;
 }
@@ -52,7 +60,11 @@ export async function prepareConnections(session: ProjectSession, options: Omit<
     defaultKeyPath = path.join(session.workingDir, 'ssh', options.sshKeyName);
   }
   const servers = await provider.listServers();
-  const targets = resolveTargets(servers, parseTargetList(options.targetValues), defaultKeyPath);
+  const guard = options.mutation === undefined ? undefined : { policy: projectTierPolicy(session), allowTiers: options.mutation.allowTiers };
+  const { targets } = selectTargets(servers, options.targetValues, guard, defaultKeyPath);
+  checkAcceptedKeyNodes(servers, parseTargetList(options.acceptHostKey));
+  // A key file that is no key, or readable by others, is the operator's to fix: say so before any host.
+  for (const keyPath of new Set(targets.map((t) => t.keyPath))) await readPrivateKeyFile(keyPath);
   return { connector: createConnector(session, options), targets, servers };
 }
 
@@ -69,6 +81,26 @@ export function createConnector(
     maxHandshakes: Math.min(options.concurrency, 16),
     acceptChangedKeyFor: new Set(parseTargetList(options.acceptHostKey)),
     agentSocket: envValue(session.ctx.env, 'SSH_AUTH_SOCK'),
+    livenessMs: livenessMs(session),
+  });
+}
+
+/** NIX_INFRA_SSH_LIVENESS_SECONDS: how long a silent host is given before it counts as dead. */
+function livenessMs(session: ProjectSession): number | undefined {
+  const raw = envValue(session.ctx.env, 'NIX_INFRA_SSH_LIVENESS_SECONDS');
+  if (raw === undefined) return undefined;
+  const seconds = /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
+  if (!(seconds >= 3 && seconds <= 3600)) {
+    throw new UserError(`NIX_INFRA_SSH_LIVENESS_SECONDS must be a whole number of seconds from 3 to 3600, not ${JSON.stringify(raw)}`);
+  }
+  return seconds * 1000;
+}
+
+/** The project's tier settings, from the environment or .env. */
+export function projectTierPolicy(session: ProjectSession): TierPolicy {
+  return tierPolicy({
+    protectedTiers: session.ctx.env.PROTECTED_TIERS,
+    allowAll: envValue(session.ctx.env, 'ALLOW_TARGET_ALL'),
   });
 }
 
@@ -86,9 +118,9 @@ export async function openNodeRun(session: ProjectSession, options: NodeRunOptio
     targets,
     servers,
     concurrency: options.concurrency,
-    async finish(outcomes) {
-      await connector.closeAll();
-      await listr?.finish();
+    async finish(outcomes, finishOptions) {
+      if (finishOptions?.keepConnections !== true) await connector.closeAll();
+      await listr?.finish(outcomes);
       printNote(summarise(outcomes));
       return outcomes.every((o) => o.ok) ? ExitCode.ok : ExitCode.failed;
     },
@@ -109,9 +141,8 @@ export async function withSingleNode<T>(
   options: Omit<NodeRunOptions, 'json' | 'title' | 'concurrency'>,
   use: (host: RemoteHost) => Promise<T>,
 ): Promise<T> {
-  const names = parseTargetList(options.targetValues);
-  if (names.length !== 1) throw new UserError(`${command} takes exactly one --target`);
-  const { connector, targets } = await prepareConnections(session, { ...options, targetValues: names, concurrency: 1 });
+  const { connector, targets } = await prepareConnections(session, { ...options, concurrency: 1 });
+  if (targets.length !== 1) throw new UserError(`${command} takes exactly one node; --target selects ${targets.map((t) => t.name).join(', ')}`);
   try {
     return await use(await connector.connect(targets[0] as HostTarget));
   } finally {

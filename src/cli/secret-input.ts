@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../domain/errors.js';
+import type { Prompter } from '../ports/prompter.js';
 import type { Reporter } from '../ports/reporter.js';
 
 /**
- * The value for `secrets store`, from exactly one source: --secret-file, --secret, or piped stdin.
+ * The value for `secrets store`, from exactly one source: --secret-file, --secret, piped stdin,
+ * or (stdin a terminal) a hidden prompt that asks twice, since a typo would go unnoticed.
  * --secret works (upstream scripts use it) but is warned about: argv is visible in `ps` and ends
  * up in shell history.
  */
@@ -13,6 +15,9 @@ export async function readSecretInput(options: {
   secretFile: string | undefined;
   cwd: string;
   reporter: Reporter;
+  prompter: Prompter;
+  /** The secret's name, for the prompt. */
+  name: string;
 }): Promise<Buffer> {
   const { secret, secretFile } = options;
   if (secret !== undefined && secretFile !== undefined) {
@@ -40,5 +45,10 @@ export async function readSecretInput(options: {
     const value = Buffer.concat(chunks);
     if (value.length > 0) return value;
   }
-  throw new UserError('no secret given', { hints: ['use --secret-file <path>, pipe the value on stdin, or --secret <value>'] });
+  if (options.prompter.interactive) {
+    const typed = await options.prompter.secret(`value of secret ${options.name}`, { confirm: true });
+    if (typed === '') throw new UserError(`the value of secret ${options.name} cannot be empty; nothing was stored`);
+    return Buffer.from(typed, 'utf8');
+  }
+  throw new UserError('no secret given', { hints: ['use --secret-file <path>, pipe the value on stdin, or run on a terminal without --batch to type it'] });
 }

@@ -5,7 +5,16 @@ import { Ssh2KeyFactory } from '../adapters/ssh2-keygen.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { templatesDir } from '../cli/package-paths.js';
 import { initProject } from '../core/init/init-project.js';
-import { printResult } from '../ui/output.js';
+import { printNote, printResult } from '../ui/output.js';
+import { nextSteps } from '../core/init/next-steps.js';
+import path from 'node:path';
+
+/** The .env init may add to: the project's own (or --env when it is inside the project). */
+function projectEnvFile(workingDir: string, envFile: string | undefined): string | undefined {
+  if (envFile === undefined) return '.env';
+  const rel = path.relative(workingDir, envFile);
+  return rel.startsWith('..') || path.isAbsolute(rel) ? undefined : rel;
+}
 
 export default class Init extends BaseCommand<typeof Init> {
   static override summary = 'Turn a folder into a nix-infra project: SSH key, CA, secrets folder and scaffold.';
@@ -16,7 +25,8 @@ export default class Init extends BaseCommand<typeof Init> {
 - secrets/: the local secret store (0700).
 - the scaffold of the cluster or fleet template (.gitignore, .env.example, ...).
 
-Values missing from flags, the environment and .env are prompted for; with --batch they are errors, raised before anything is written.`;
+Values missing from flags, the environment and .env are prompted for; with --batch they are errors, raised before anything is written.
+What init was given or asked for is added to .env (0600; existing lines are kept): SSH_KEY, and any value you typed. Typed CA passwords are saved only if you agree. Then the next steps are printed.`;
 
   static override examples = [
     {
@@ -57,8 +67,13 @@ Values missing from flags, the environment and .env are prompted for; with --bat
         sshKeyName: this.flags['ssh-key'],
         sshEmail: this.flags['ssh-email'],
         sshKeyType: this.flags['ssh-key-type'] as 'ed25519' | 'rsa',
+        envFile: projectEnvFile(session.workingDir, session.envFile),
       },
     );
     printResult(`Project ready: ${result.directory} (${result.template}, ssh key ${result.sshKeyName}; ${session.reporter.summary()})`);
+    if (result.envNotSaved.length > 0) printNote(`Not saved: ${result.envNotSaved.join(', ')}. Set them in .env or the environment, or type them when asked.`);
+    const relative = path.relative(process.cwd(), result.directory);
+    const dir = relative === '' ? '.' : relative.startsWith('..') ? result.directory : relative;
+    printResult(['', 'Next steps:', ...nextSteps(result.template, { dir, envSaved: result.envSaved.includes('SSH_KEY') || result.envNotSaved.length === 0 }).map((step, i) => `  ${i + 1}. ${step}`)].join('\n'));
   }
 }

@@ -17,6 +17,10 @@ export interface ServerEntry {
   username: string;
   port: number;
   description?: string;
+  /** Inventory attributes that --target selects by (empty / absent when not given). */
+  tags?: string[];
+  role?: string;
+  tier?: string;
   /** Free-form; never interpreted by the CLI. Empty when the file has none. */
   metadata: Record<string, unknown>;
 }

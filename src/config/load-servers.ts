@@ -7,13 +7,14 @@
  * keys, which the YAML parser would otherwise silently resolve); then checks that look across
  * entries or at the disk (key files, two entries with one address).
  */
-import { statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readlinkSync, statSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { type Document, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ExitCode, UserError } from '../domain/errors.js';
+import { checkConfigFileSize } from './file-limits.js';
 import type { Inventory, ServerEntry } from './inventory.js';
 import { describeValue, serverEntrySchema, serversFileSchema, type ServersFile } from './servers-schema.js';
 
@@ -40,14 +41,32 @@ export async function loadServersFile(workingDir: string): Promise<Inventory> {
   const file = path.join(dir, 'servers.yaml');
   let text: string;
   try {
+    checkConfigFileSize(file, (await stat(file)).size);
     text = await readFile(file, 'utf8');
   } catch (error) {
+    if (error instanceof UserError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    const message = code === 'ENOENT' ? `servers.yaml not found in ${dir}` : `servers.yaml: cannot read ${file} (${code ?? 'unknown error'})`;
+    const message = code === 'ENOENT' ? missingServersFile(file, dir) : `servers.yaml: cannot read ${file} (${code ?? 'unknown error'})`;
     throw new UserError(message, { hints: [EXAMPLE_HINT], exitCode: ExitCode.invalidInput, cause: error });
   }
   const fileExists = (abs: string): boolean => statSync(abs, { throwIfNoEntry: false })?.isFile() ?? false;
   return parseServersYaml(text, { file, workingDir: dir, fileExists });
+}
+
+/** ENOENT: either there is no file, or it is a symbolic link whose target is gone. */
+function missingServersFile(file: string, dir: string): string {
+  const target = danglingLinkTarget(file);
+  return target === undefined ? `servers.yaml not found in ${dir}` : `servers.yaml: ${file} is a symbolic link to ${target}, which does not exist`;
+}
+
+/** The target of `file` when it is a symbolic link that points nowhere; otherwise undefined. */
+export function danglingLinkTarget(file: string): string | undefined {
+  try {
+    const target = readlinkSync(file);
+    return statSync(file, { throwIfNoEntry: false }) === undefined ? target : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function parseServersYaml(text: string, opts: ParseServersOptions): Inventory {
@@ -115,6 +134,9 @@ function toEntries(file: ServersFile, names: string[], opts: ParseServersOptions
       username: entry.username,
       port: entry.port,
       ...(entry.description === undefined ? {} : { description: entry.description }),
+      ...(entry.tags === undefined ? {} : { tags: [...new Set(entry.tags)] }),
+      ...(entry.role === undefined ? {} : { role: entry.role }),
+      ...(entry.tier === undefined ? {} : { tier: entry.tier }),
       metadata: entry.metadata ?? {},
     });
   }

@@ -10,7 +10,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { isHostnameLabel } from '../domain/names.js';
+import { isAttributeWord, isHostnameLabel } from '../domain/names.js';
 
 /** Providers that can resolve a hybrid entry's address by server name. */
 export const SUPPORTED_PROVIDERS = ['hetzner'] as const;
@@ -45,6 +45,13 @@ const nodeName = z
     'Node name. It becomes the machine\'s hostname and is what --target selects, so it must be a ' +
       'hostname label: 1-63 letters, digits or hyphens, no hyphen at either end.',
   );
+
+/** Tags, role and tier: words that are valid selectors and valid Hetzner label values. */
+function attributeWord(what: string) {
+  const error = (iss: Issue): string =>
+    `${describeValue(iss.input)} is not a valid ${what}: use 1-63 letters, digits, ".", "_" or "-", starting and ending with a letter or digit`;
+  return z.string({ error }).refine(isAttributeWord, { error });
+}
 
 const ipError = (iss: Issue): string => `${describeValue(iss.input)} is not an IP address (IPv4 or IPv6)`;
 const portError = (iss: Issue): string => `${describeValue(iss.input)} is not a port: use a whole number from 1 to 65535`;
@@ -95,6 +102,22 @@ export const serverEntrySchema = z
       .string()
       .optional()
       .describe('Free text for the people reading this file; it is not used to reach the machine.'),
+    tags: z
+      .array(attributeWord('tag'))
+      .optional()
+      .describe('Tags this machine carries; --target @TAG selects every machine with the tag. Each is a word (see role).'),
+    role: attributeWord('role')
+      .optional()
+      .describe(
+        'What the machine does, one word (web, db, ...); --target role:NAME selects by it. 1-63 letters, digits, ".", ' +
+          '"_" or "-", starting and ending with a letter or digit.',
+      ),
+    tier: attributeWord('tier')
+      .optional()
+      .describe(
+        'Environment the machine belongs to, one word, e.g. test or prod; --target tier:NAME selects by it. Protected ' +
+          'tiers (PROTECTED_TIERS in .env, default prod) are changed only when the selector or --allow-tier names them.',
+      ),
     metadata: z
       .record(z.string(), z.unknown())
       .optional()

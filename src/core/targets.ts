@@ -52,3 +52,17 @@ export function parseFileList(values: readonly string[]): string[] {
   if (values.length === 1) return (values[0] ?? '').split(/\s+/).filter((p) => p !== '');
   return values.filter((p) => p !== '');
 }
+
+/**
+ * `--accept-host-key` names: each must be a node the provider knows. A typo would otherwise
+ * accept nothing, and the refusal the operator meant to get past would repeat unexplained.
+ */
+export function checkAcceptedKeyNodes(servers: readonly ServerInfo[], names: readonly string[]): void {
+  const known = new Set(servers.map((server) => server.name));
+  const unknown = names.filter((name) => !known.has(name));
+  if (unknown.length > 0) {
+    throw new UserError(`--accept-host-key: unknown node(s): ${unknown.map((n) => JSON.stringify(n)).join(', ')}`, {
+      hints: [servers.length === 0 ? 'the provider lists no servers' : `known nodes: ${servers.map((s) => s.name).join(', ')}`],
+    });
+  }
+}

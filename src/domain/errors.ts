@@ -7,6 +7,8 @@ export const ExitCode = {
   failed: 1,
   invalidInput: 2,
   usage: 64,
+  /** Stopped by Ctrl-C (128 + SIGINT, as shells report it). */
+  interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -47,5 +49,16 @@ export class OperationFailed extends UserError {
   constructor(message: string, hints: readonly string[] = []) {
     super(message, { hints, exitCode: ExitCode.failed });
     this.name = 'OperationFailed';
+  }
+}
+
+/**
+ * A host presented another SSH host key than the one it must have (after a conversion: the key
+ * it was given before the reboot). Never retried: another attempt would only meet the same host.
+ */
+export class HostKeyMismatch extends OperationFailed {
+  constructor(message: string, hints: readonly string[] = []) {
+    super(message, hints);
+    this.name = 'HostKeyMismatch';
   }
 }

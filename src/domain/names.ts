@@ -13,6 +13,16 @@ export function isHostnameLabel(name: string): boolean {
   return HOSTNAME_LABEL.test(name);
 }
 
+/**
+ * Tags, roles and tiers: short words usable in selectors (`@eu`, `role:web`) and as Hetzner label
+ * values (1-63 chars, alphanumerics with `.`, `_`, `-` between).
+ */
+const ATTRIBUTE_WORD = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
+
+export function isAttributeWord(value: string): boolean {
+  return ATTRIBUTE_WORD.test(value);
+}
+
 const SECRET_NAME = /^[A-Za-z0-9._-]+$/;
 
 /** Returns why `name` is not a valid secret name, or undefined when it is valid. */

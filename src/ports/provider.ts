@@ -13,6 +13,10 @@ export interface ServerInfo {
   readonly description?: string;
   /** Absolute path of the private key for this server, when the provider names one. */
   readonly keyPath?: string;
+  /** Inventory attributes (servers.yaml keys, or Hetzner labels) that --target selects by. */
+  readonly tags?: readonly string[];
+  readonly role?: string;
+  readonly tier?: string;
 }
 
 export interface ProviderCapabilities {
@@ -45,6 +49,14 @@ export interface ServerRequest {
   readonly location: string;
   /** Image the server boots before it is converted to NixOS, e.g. `ubuntu-24.04`. */
   readonly image: string;
+  /** Inventory attributes written as labels on the new server. */
+  readonly attributes?: NodeAttributes;
+}
+
+export interface NodeAttributes {
+  readonly tags?: readonly string[];
+  readonly role?: string;
+  readonly tier?: string;
 }
 
 export interface EnsureServersRequest {
@@ -111,6 +123,35 @@ export interface CloudKeyRing {
    * colleague's key that happens to share the name). `removed: false` when there is none.
    */
   removeSshKey(name: string, publicKey: string): Promise<{ removed: boolean }>;
+}
+
+export type AdoptOutcome =
+  /** Had no nix-infra labels; now carries this project's. */
+  | { readonly name: string; readonly state: 'adopted' }
+  /** Already labelled as this project's: nothing changed. */
+  | { readonly name: string; readonly state: 'owned' }
+  | { readonly name: string; readonly state: 'absent' }
+  /** Labelled by another nix-infra project: never relabelled. */
+  | { readonly name: string; readonly state: 'refused'; readonly reason: string }
+  | { readonly name: string; readonly state: 'failed'; readonly reason: string };
+
+export interface AdoptResult {
+  /** The confirmation was answered no: nothing was changed. */
+  readonly cancelled: boolean;
+  readonly outcomes: AdoptOutcome[];
+}
+
+/**
+ * A provider whose servers can be given this project's ownership labels after the fact (servers
+ * made by the upstream tool or by hand). `confirm` is asked once, with the names that would be
+ * relabelled, after the lookup and before the first change; it is not asked when there are none.
+ */
+export interface ServerAdopter {
+  adoptServers(names: readonly string[], labels: OwnershipLabels, confirm: (adoptable: readonly string[]) => Promise<boolean>): Promise<AdoptResult>;
+}
+
+export function isServerAdopter(provider: ServerProvider): provider is ServerProvider & ServerAdopter {
+  return typeof (provider as Partial<ServerAdopter>).adoptServers === 'function';
 }
 
 export function isServerFactory(provider: ServerProvider): provider is ServerProvider & ServerFactory {

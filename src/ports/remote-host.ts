@@ -1,5 +1,6 @@
 import type { Duplex, Readable } from 'node:stream';
 import type { SecretValue } from '../domain/secret-value.js';
+import type { HostKey } from '../remote/known-hosts.js';
 
 /**
  * A command for a remote host, as data. `argv` is quoted by the adapter, each element exactly
@@ -83,12 +84,13 @@ export interface RemoteHost {
 export interface ConnectOptions {
   /**
    * `verify` (the default): the pinned key must match, a first contact is pinned after login.
-   * `provisional`: for the first login after a reinstall, when the host key may legitimately have
-   * changed (NixOS conversion). The pinned key is accepted as usual; a different key is accepted
-   * for this connection only and NOT pinned: the caller checks the host (boot id, /etc/NIXOS) and
-   * then calls `pinPresentedKey`, which pins it (and does nothing when the key was the pinned one).
+   * `{ expect }`: for the first logins after a reinstall we caused (NixOS conversion). The host
+   * must present exactly `expect`, the key it was given before the reboot over a trusted
+   * connection; any other key is refused before authentication (a HostKeyMismatch), whatever is
+   * pinned. Nothing is pinned: the caller checks the host (boot id, /etc/NIXOS) and then calls
+   * `pinHostKey`.
    */
-  readonly hostKey?: 'verify' | 'provisional';
+  readonly hostKey?: 'verify' | { readonly expect: HostKey };
   /** Overrides the connector's connect timeout for this call (a rebooting host needs longer). */
   readonly timeoutMs?: number;
 }
@@ -96,8 +98,8 @@ export interface ConnectOptions {
 export interface HostConnector {
   /** Connects (with bounded retries) and verifies the host key before anything runs. */
   connect(target: HostTarget, options?: ConnectOptions): Promise<RemoteHost>;
-  /** Pins the key a provisional connection saw when it differed from the pinned one (replacing it). */
-  pinPresentedKey(host: RemoteHost): Promise<void>;
+  /** Pins `key` as the target's only key (replacing what was pinned): after a verified conversion. */
+  pinHostKey(target: HostTarget, key: HostKey): Promise<void>;
   /** Forgets the pinned keys of a target: its address now belongs to a newly created server. */
   forgetHostKey(target: HostTarget): Promise<void>;
   /** Closes every connection this connector opened. */

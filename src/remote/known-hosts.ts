@@ -28,6 +28,16 @@ export function hostKeyFromBlob(blob: Buffer): HostKey {
   return { type: blob.subarray(4, 4 + length).toString('ascii'), base64: blob.toString('base64') };
 }
 
+/** A `.pub` line (`type base64 [comment]`); undefined when the text is not one. */
+export function parsePublicKeyLine(text: string): HostKey | undefined {
+  const [type, base64] = text.trim().split(/\s+/);
+  if (type === undefined || base64 === undefined || !/^(ssh|ecdsa)-[a-z0-9@.-]+$/.test(type) || !/^[A-Za-z0-9+/]+={0,2}$/.test(base64)) return undefined;
+  const blob = Buffer.from(base64, 'base64');
+  // The type is repeated inside the blob; a line whose two disagree is not a key.
+  if (blob.length < 4 || hostKeyFromBlob(blob).type !== type) return undefined;
+  return { type, base64 };
+}
+
 /** `SHA256:<base64 without padding>`, the form `ssh-keygen -l` prints. */
 export function fingerprint(key: HostKey): string {
   return `SHA256:${createHash('sha256').update(Buffer.from(key.base64, 'base64')).digest('base64').replace(/=+$/, '')}`;

@@ -115,6 +115,16 @@ export const REBOOT_SOON = {
   script: "if command -v setsid >/dev/null; then setsid nohup sh -c 'sleep 1; reboot' >/dev/null 2>&1 </dev/null & else nohup sh -c 'sleep 1; reboot' >/dev/null 2>&1 </dev/null & fi",
 } as const;
 
+/**
+ * The host key NixOS presents after the conversion's reboot. The install script keeps it through
+ * the lustration (listed in /etc/NIXOS_LUSTRATE; made first if the machine had none), and NixOS
+ * serves it because it is on the default `services.openssh.hostKeys` path and NixOS only makes
+ * host keys that are missing. Read over the trusted connection before the reboot, so the first
+ * login afterwards can demand exactly this key.
+ */
+export const NIXOS_HOST_KEY_PUB = '/etc/ssh/ssh_host_ed25519_key.pub';
+export const READ_NIXOS_HOST_KEY = { argv: ['cat', NIXOS_HOST_KEY_PUB] } as const;
+
 /** The first rebuild after the conversion: builds the project's configuration.nix. */
 export const FIRST_REBUILD = { argv: ['nixos-rebuild', 'switch'] } as const;
 /** Every later rebuild is the same command. */

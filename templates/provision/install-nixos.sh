@@ -41,6 +41,25 @@ else
   bash "$script"
 fi
 
+# The host key NixOS will present after the reboot must be known before it, so that the first
+# login afterwards can demand exactly that key (what a host says about itself proves nothing).
+# NixOS's stage 1 moves everything not listed in /etc/NIXOS_LUSTRATE to /old-root; recent
+# nixos-infect lists the /etc/ssh host keys, older ones (the default pinned commit among them)
+# do not, and NixOS would make a new key at its first boot. So keep the Ed25519 key ourselves
+# (made here if the machine has none): NixOS serves it, because it is on the default
+# services.openssh.hostKeys path and NixOS only makes host keys that are missing. The CLI reads
+# its .pub over this trusted connection. A mutation converts in place: nothing is lustrated.
+if [[ $NIX_INFRA_MUTATION != 1 ]]; then
+  host_key=/etc/ssh/ssh_host_ed25519_key
+  if [[ ! -s $host_key || ! -s $host_key.pub ]]; then
+    rm -f "$host_key" "$host_key.pub"
+    ssh-keygen -q -t ed25519 -N '' -C "root@$(hostname)" -f "$host_key" </dev/null
+  fi
+  for kept in etc/ssh/ssh_host_ed25519_key etc/ssh/ssh_host_ed25519_key.pub; do
+    grep -qxF "$kept" /etc/NIXOS_LUSTRATE 2>/dev/null || echo "$kept" >>/etc/NIXOS_LUSTRATE
+  done
+fi
+
 # nixos-infect wrote a minimal configuration.nix next to the hardware (and network) files it
 # generated; ours imports those and replaces it. The first `nixos-rebuild switch` builds it.
 install -d -m 0755 /etc/nixos

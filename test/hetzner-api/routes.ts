@@ -213,6 +213,19 @@ export function createRoutes(state: HetznerState, hooks: ServerHooks): Route[] {
     return { status: 200, body: { action: action(state.deleteServer(server.id)) } };
   }
 
+  // The real API replaces the whole label set on PUT (it does not merge), and may rename.
+  function updateServer(request: RouteRequest): RouteResponse {
+    const server = state.getServer(id(request.params));
+    const body = objectBody(request.body);
+    if (body.name !== undefined) throw invalidInput('name', 'renaming is not modelled by this fake');
+    if (body.labels !== undefined) {
+      const labels = labelsOf(body);
+      for (const key of Object.keys(server.labels)) delete server.labels[key];
+      Object.assign(server.labels, labels);
+    }
+    return { status: 200, body: { server: state.serverJson(server) } };
+  }
+
   function createSshKey(request: RouteRequest): RouteResponse {
     const body = objectBody(request.body);
     const name = requiredString(body, 'name');
@@ -262,6 +275,7 @@ export function createRoutes(state: HetznerState, hooks: ServerHooks): Route[] {
     { method: 'POST', pattern: /^\/v1\/servers$/, handler: createServer },
     { method: 'GET', pattern: /^\/v1\/servers\/(\d+)$/, handler: ({ params }) => ({ status: 200, body: { server: state.serverJson(state.getServer(id(params))) } }) },
     { method: 'DELETE', pattern: /^\/v1\/servers\/(\d+)$/, handler: deleteServer },
+    { method: 'PUT', pattern: /^\/v1\/servers\/(\d+)$/, handler: updateServer },
     {
       method: 'GET',
       pattern: /^\/v1\/servers\/(\d+)\/actions$/,

@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { repoRoot } from './repo.js';
 
 export interface CliResult {
@@ -30,6 +31,46 @@ export function runCli(
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(options.input ?? '');
   });
+}
+
+/** A reply to a prompt on the terminal (see test/support/pty_run.py). */
+export type TerminalReply = string | { keys: string } | { wait: true } | { resize: [number, number] };
+
+export interface TerminalResult {
+  /** The exit code, or 'timeout' when the command had to be killed. */
+  readonly code: number | 'timeout';
+  /** What each terminal showed, control sequences removed and line ends as `\n`. */
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** What a person reads on a terminal: no cursor or colour sequences, `\n` line ends. */
+function readable(text: string): string {
+  return text.replace(/\u001b\[[0-9;?]*[A-Za-z]|\u001b[78]/g, '').replace(/\r\n/g, '\n').replace(/\r/g, '\n');
+}
+
+/**
+ * Runs the built CLI with stdout and stderr on two pseudo-terminals of their own (as in a
+ * terminal window, where both are terminals, but kept apart so a test can tell which stream a
+ * line went to), answering prompts in order. `timeoutSeconds` bounds each wait and the end.
+ */
+export async function runCliOnTerminals(
+  args: readonly string[],
+  options: { env?: Record<string, string>; answers?: readonly (readonly [string | readonly string[], TerminalReply])[]; timeoutSeconds?: number } = {},
+): Promise<TerminalResult> {
+  const spec = {
+    argv: [process.execPath, path.join(repoRoot, 'bin', 'run.js'), ...args],
+    answers: options.answers ?? [],
+    size: [40, 160],
+    stderr_pty: true,
+    timeout: options.timeoutSeconds ?? 120,
+  };
+  const { stdout } = await promisify(execFile)('python3', [path.join(repoRoot, 'test', 'support', 'pty_run.py'), JSON.stringify(spec)], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TERM: 'xterm', ...options.env },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const result = JSON.parse(stdout) as { exit: number | 'timeout'; transcript: string; stderr: string };
+  return { code: result.exit, stdout: readable(result.transcript), stderr: readable(result.stderr) };
 }
 
 /** The environment a batch `init` needs for a CA. */

@@ -26,7 +26,8 @@ import { repoRoot } from './repo.js';
  * session on it drops), it stays down for its reboot delay (`setRebootDelay`, default 1 s) and
  * comes back on the same address with its files. The nixos-infect stand-in (see
  * `nixosInfectPath`) stages a NixOS conversion that the next boot applies: NixOS os-release,
- * new SSH host keys (pinned anew in `knownHosts`), /etc/NIXOS_LUSTRATE consumed.
+ * new SSH host keys for those /etc/NIXOS_LUSTRATE does not list (as NixOS after its lustration;
+ * pinned anew in `knownHosts`), /etc/NIXOS_LUSTRATE consumed.
  */
 
 const script = path.join(repoRoot, 'scripts', 'sandbox');

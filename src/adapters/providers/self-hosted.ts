@@ -25,6 +25,9 @@ export class SelfHostedProvider implements ServerProvider {
       provider: entry.provider ?? 'self-hosted',
       keyPath: entry.sshKeyPath,
       ...(entry.description === undefined ? {} : { description: entry.description }),
+      ...(entry.tags === undefined ? {} : { tags: entry.tags }),
+      ...(entry.role === undefined ? {} : { role: entry.role }),
+      ...(entry.tier === undefined ? {} : { tier: entry.tier }),
     }));
   }
 }

@@ -1,11 +1,11 @@
-import { readFile } from 'node:fs/promises';
 import ssh2 from 'ssh2';
-import { OperationFailed, UserError } from '../../domain/errors.js';
+import { HostKeyMismatch, OperationFailed, UserError } from '../../domain/errors.js';
 import { fingerprint, hostKeyFromBlob, hostPattern, type HostKey } from '../../remote/known-hosts.js';
 import type { ConnectOptions, HostConnector, HostTarget, RemoteHost } from '../../ports/remote-host.js';
 import { hostKeyAlgorithmsFor } from './host-key-algorithms.js';
 import { createLimiter } from '../../util/concurrency.js';
 import { KnownHostsFile } from './known-hosts-file.js';
+import { readPrivateKeyFile } from './private-key-file.js';
 import { coalescingSocket } from './coalescing-socket.js';
 import { Ssh2Host } from './ssh2-host.js';
 
@@ -20,8 +20,22 @@ export interface ConnectorOptions {
   readonly acceptChangedKeyFor: ReadonlySet<string>;
   /** ssh-agent socket, used when a key is passphrase-protected. */
   readonly agentSocket: string | undefined;
-  readonly keepaliveIntervalMs?: number;
+  /**
+   * A host that answers nothing for this long is dead: SSH keepalives go every third of it and
+   * the connection ends when the third one is unanswered; an SFTP request unanswered for twice
+   * this long ends it too. Default 30 s.
+   */
+  readonly livenessMs?: number;
+  /**
+   * Refuse hosts whose key is not pinned yet instead of trusting the first contact: for callers
+   * that act for someone else (the MCP server), who must not decide what to trust.
+   */
+  readonly refuseFirstContact?: boolean;
 }
+
+export const DEFAULT_LIVENESS_MS = 30_000;
+/** How long the end of a run waits for a host to answer again, to remove its part files. */
+const PART_FILE_CLEANUP_MS = 10_000;
 
 /** Errors worth another attempt: the host is booting, restarting sshd, or the network blinked. */
 const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ETIMEDOUT']);
@@ -37,6 +51,14 @@ function describeConnectError(target: HostTarget, err: Error & { code?: string; 
   return `${where}: ${err.message}`;
 }
 
+function mismatch(target: HostTarget, pattern: string, expected: HostKey, presented: HostKey): HostKeyMismatch {
+  return new HostKeyMismatch(`${target.name}: ${pattern} presented another host key than the one it was given before the reboot: refusing to connect`, [
+    `expected:  ${expected.type} ${fingerprint(expected)}`,
+    `presented: ${presented.type} ${fingerprint(presented)}`,
+    'another machine may be answering on this address; nothing was sent to it and nothing was pinned',
+  ]);
+}
+
 /**
  * Opens verified ssh2 connections. Host keys are pinned in the project's known_hosts: a first
  * contact is recorded, a changed key is refused before authentication finishes (so nothing runs
@@ -47,8 +69,10 @@ export class Ssh2Connector implements HostConnector {
   private readonly handshake: <T>(task: () => Promise<T>) => Promise<T>;
   private readonly open = new Set<Ssh2Host>();
   private readonly keyCache = new Map<string, Promise<Buffer>>();
-  /** Keys seen on provisional connections, pinned only when the caller says the host checked out. */
-  private readonly provisionalKeys = new WeakMap<RemoteHost, HostKey>();
+
+  private get liveness(): number {
+    return this.options.livenessMs ?? DEFAULT_LIVENESS_MS;
+  }
 
   constructor(private readonly options: ConnectorOptions) {
     this.knownHosts = new KnownHostsFile(options.knownHostsFile);
@@ -57,7 +81,7 @@ export class Ssh2Connector implements HostConnector {
 
   async connect(target: HostTarget, options: ConnectOptions = {}): Promise<RemoteHost> {
     const privateKey = await this.privateKey(target);
-    const provisional = options.hostKey === 'provisional';
+    const expected = typeof options.hostKey === 'object' ? options.hostKey.expect : undefined;
     const timeoutMs = options.timeoutMs ?? this.options.connectTimeoutMs;
     // The timeout starts when this host's first attempt gets a handshake slot: time spent queued
     // behind other hosts is not this host's fault.
@@ -66,10 +90,9 @@ export class Ssh2Connector implements HostConnector {
       try {
         const host = await this.handshake(() => {
           deadline ??= Date.now() + timeoutMs;
-          return this.attempt(target, privateKey, deadline, provisional);
+          return this.attempt(target, privateKey, deadline, expected);
         });
         this.open.add(host);
-        if (host.presentedKey !== undefined && provisional) this.provisionalKeys.set(host, host.presentedKey);
         return host;
       } catch (err) {
         const error = err as Error & { code?: string };
@@ -82,15 +105,15 @@ export class Ssh2Connector implements HostConnector {
     }
   }
 
-  async pinPresentedKey(host: RemoteHost): Promise<void> {
-    const key = this.provisionalKeys.get(host);
-    // The host presented the key already pinned (nixos-infect kept it): nothing to change.
-    if (key === undefined) return;
-    const pattern = hostPattern(host.target.address, host.target.port);
+  async pinHostKey(target: HostTarget, key: HostKey): Promise<void> {
+    const pattern = hostPattern(target.address, target.port);
+    const pinned = await this.knownHosts.pinnedKeys(pattern);
+    // Already the only pinned key (the machine kept its key through the conversion): no write.
+    if (pinned.length === 1 && pinned[0]?.type === key.type && pinned[0].base64 === key.base64) return;
     try {
       await this.knownHosts.replace(pattern, key);
     } catch (err) {
-      throw new OperationFailed(`${host.target.name}: cannot update ${this.options.knownHostsFile}: ${(err as Error).message}`);
+      throw new OperationFailed(`${target.name}: cannot update ${this.options.knownHostsFile}: ${(err as Error).message}`);
     }
   }
 
@@ -98,19 +121,41 @@ export class Ssh2Connector implements HostConnector {
     await this.knownHosts.forget(hostPattern(target.address, target.port));
   }
 
+  /**
+   * Removes the part files of unfinished writes first (an interrupted run's, on live
+   * connections; a lost connection's, if its host answers again within a few seconds), then
+   * closes every connection.
+   */
   async closeAll(): Promise<void> {
-    for (const host of this.open) host.close();
+    const hosts = [...this.open];
     this.open.clear();
+    await Promise.all(hosts.map((host) => this.removePartFiles(host)));
+    for (const host of hosts) host.close();
+  }
+
+  private async removePartFiles(host: Ssh2Host): Promise<void> {
+    const parts = host.partFiles();
+    if (parts.length === 0) return;
+    if (host.lost() === undefined) return host.removePartFiles();
+    let again: Ssh2Host | undefined;
+    try {
+      again = (await this.connect(host.target, { timeoutMs: Math.min(PART_FILE_CLEANUP_MS, this.options.connectTimeoutMs) })) as Ssh2Host;
+      const files = await again.files();
+      await Promise.all(parts.map((part) => files.remove(part).catch(() => undefined)));
+    } catch {
+      // Still unreachable: the host's failure says why; its part files stay until it is back.
+    } finally {
+      if (again !== undefined) {
+        this.open.delete(again);
+        again.close();
+      }
+    }
   }
 
   private privateKey(target: HostTarget): Promise<Buffer> {
     let key = this.keyCache.get(target.keyPath);
     if (key === undefined) {
-      key = readFile(target.keyPath).catch((err: NodeJS.ErrnoException) => {
-        throw new UserError(`${target.name}: cannot read the SSH key ${target.keyPath} (${err.code ?? err.message})`, {
-          hints: ['create it with `nix-infra ssh-key create`, or fix ssh_key in servers.yaml'],
-        });
-      });
+      key = readPrivateKeyFile(target.keyPath);
       this.keyCache.set(target.keyPath, key);
     }
     return key;
@@ -129,10 +174,10 @@ export class Ssh2Connector implements HostConnector {
     throw new UserError(`${target.name}: ${target.keyPath} is not a private key ssh2 can read (${parsed.message})`);
   }
 
-  private async attempt(target: HostTarget, privateKey: Buffer, deadline: number, provisional: boolean): Promise<Ssh2Host> {
+  private async attempt(target: HostTarget, privateKey: Buffer, deadline: number, expected: HostKey | undefined): Promise<Ssh2Host> {
     const pattern = hostPattern(target.address, target.port);
-    // Prefer the pinned key's type even when provisional: a host that kept its key then shows it.
-    const pinned = await this.knownHosts.pinnedKeys(pattern);
+    // Offer only the algorithms of the key we want to see, so a host with several keys shows it.
+    const pinned = expected === undefined ? await this.knownHosts.pinnedKeys(pattern) : [expected];
     // Settle authentication before opening a socket: a throw after it would leave the socket
     // connected (and the process alive) until the server's login grace time runs out.
     const auth = this.auth(target, privateKey);
@@ -144,19 +189,13 @@ export class Ssh2Connector implements HostConnector {
 
     const verify = (blob: Buffer, done: (ok: boolean) => void): void => {
       const presented = hostKeyFromBlob(blob);
-      if (provisional) {
-        // Accepted either way; only a key that differs from the pinned one is remembered, to be
-        // pinned once the caller verified the host.
-        this.knownHosts.verdict(pattern, presented).then(
-          (verdict) => {
-            if (verdict.kind !== 'known') presentedKey = presented;
-            done(true);
-          },
-          () => {
-            presentedKey = presented;
-            done(true);
-          },
-        );
+      if (expected !== undefined) {
+        // Exactly the key the host was given over a trusted connection, or nothing: what a host
+        // says about itself after logging in proves nothing, so the check is here, before it.
+        presentedKey = presented;
+        const same = presented.type === expected.type && presented.base64 === expected.base64;
+        if (!same) rejection = mismatch(target, pattern, expected, presented);
+        done(same);
         return;
       }
       presentedKey = presented;
@@ -173,20 +212,27 @@ export class Ssh2Connector implements HostConnector {
     };
 
     return new Promise<Ssh2Host>((resolve, reject) => {
+      let settled = false;
       client.once('ready', () => {
+        settled = true;
         // Pin only after the login succeeded, so a host that refuses our key (a wrong address,
         // a half-installed machine) leaves no trace. This is trust on first use: it cannot tell
         // an impostor that accepts any key on first contact; pre-pin keys to exclude that.
         const pin = toPin === undefined ? Promise.resolve() : toPin.replace ? this.knownHosts.replace(pattern, toPin.key) : this.knownHosts.record(pattern, toPin.key);
         pin.then(
-          () => resolve(new Ssh2Host(target, client, presentedKey)),
+          () => resolve(new Ssh2Host(target, client, { keepaliveBoundMs: this.liveness, progressMs: 2 * this.liveness }, presentedKey)),
           (err: Error) => {
             client.end();
             reject(new OperationFailed(`${target.name}: cannot update ${this.options.knownHostsFile}: ${err.message}`));
           },
         );
       });
-      client.once('error', (err) => {
+      // `on`, not `once`: ssh2 can emit a second error (a handshake timeout, then "Connection lost
+      // before handshake" when the socket closes), and an error event without a listener kills
+      // the whole process.
+      client.on('error', (err) => {
+        if (settled) return;
+        settled = true;
         client.end();
         reject(rejection ?? err);
       });
@@ -197,8 +243,9 @@ export class Ssh2Connector implements HostConnector {
         username: target.username,
         ...auth,
         readyTimeout: Math.max(1000, deadline - Date.now()),
-        keepaliveInterval: this.options.keepaliveIntervalMs ?? 15_000,
-        keepaliveCountMax: 4,
+        // ssh2 ends the connection when a keepalive finds keepaliveCountMax unanswered before it.
+        keepaliveInterval: Math.max(100, Math.floor(this.liveness / 3)),
+        keepaliveCountMax: 2,
         hostVerifier: verify,
         algorithms: { serverHostKey: hostKeyAlgorithmsFor(pinned) as ssh2.ServerHostKeyAlgorithm[] },
       });
@@ -208,7 +255,12 @@ export class Ssh2Connector implements HostConnector {
   private async checkHostKey(target: HostTarget, pattern: string, presented: HostKey): Promise<'known' | 'first-contact' | 'accepted-change'> {
     const verdict = await this.knownHosts.verdict(pattern, presented);
     if (verdict.kind === 'known') return 'known';
-    if (verdict.kind === 'new') return 'first-contact';
+    if (verdict.kind === 'new') {
+      if (this.options.refuseFirstContact !== true) return 'first-contact';
+      throw new HostKeyRejected(`${target.name}: no pinned host key for ${pattern}: refusing to trust a first contact here`, {
+        hints: [`pin it with a CLI command first, e.g. nix-infra fleet cmd --target ${target.name} true`],
+      });
+    }
     if (this.options.acceptChangedKeyFor.has(target.name)) return 'accepted-change';
     throw new HostKeyRejected(`${target.name}: host key changed for ${pattern}: refusing to connect`, {
       hints: [

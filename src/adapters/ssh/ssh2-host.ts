@@ -1,4 +1,5 @@
 import type { HostKey } from '../../remote/known-hosts.js';
+import { SftpLink } from './sftp-link.js';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Duplex, Readable } from 'node:stream';
@@ -29,30 +30,70 @@ function toCommandLine(command: RemoteCommand): string {
   return 'argv' in command ? commandLine(command.argv) : command.script;
 }
 
+/** How a connection notices a dead or stalled host (see Ssh2Connector). */
+export interface Liveness {
+  /** Keepalives unanswered for this long end the connection (ssh2's keepalive timeout). */
+  readonly keepaliveBoundMs: number;
+  /** SFTP requests unanswered for this long end the connection. */
+  readonly progressMs: number;
+}
+
 function promised<T>(run: (cb: (err: Error | null | undefined, value: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => run((err, value) => (err ? reject(err) : resolve(value))));
 }
 
 /** One authenticated ssh2 connection; every step of a command on this host goes through it. */
 export class Ssh2Host implements RemoteHost {
-  private sftpSession: Promise<RemoteFiles> | undefined;
+  private sftpSession: Promise<Ssh2Files> | undefined;
   private lostReason: Error | undefined;
+  private readonly link: SftpLink;
   readonly closed: Promise<string>;
+  private markClosed: (reason: string) => void = () => undefined;
 
   constructor(
     readonly target: HostTarget,
     private readonly client: Client,
+    liveness: Liveness,
     /** The host key this connection was made with (the connector pins or checks it). */
     readonly presentedKey?: HostKey,
   ) {
-    let markClosed: (reason: string) => void = () => undefined;
-    this.closed = new Promise((resolve) => (markClosed = resolve));
-    const lost = (reason: string) => (err?: Error) => {
-      this.lostReason ??= new OperationFailed(`${target.name}: connection lost (${err?.message ?? reason})`);
-      markClosed(this.lostReason.message);
+    this.closed = new Promise((resolve) => (this.markClosed = resolve));
+    this.link = new SftpLink(target.name, { lost: () => this.lostReason, kill: (reason) => this.kill(reason) }, liveness.progressMs);
+    const lost = (reason: string) => (err?: Error & { level?: string }) => {
+      const why =
+        err?.level === 'client-timeout'
+          ? `no answer for ${Math.round(liveness.keepaliveBoundMs / 1000)} s (SSH keepalives unanswered): host down or unreachable`
+          : `connection lost (${err?.message ?? reason})`;
+      this.lostReason ??= new OperationFailed(`${target.name}: ${why}`);
+      this.link.failAll(this.lostReason);
+      this.markClosed(this.lostReason.message);
     };
     client.on('error', lost('error'));
     client.on('close', lost('closed'));
+  }
+
+  /** Why this connection ended, or undefined while it is up. */
+  lost(): Error | undefined {
+    return this.lostReason;
+  }
+
+  /** Temporary files of writes that did not finish (still in flight, or cut off with the connection). */
+  partFiles(): string[] {
+    return this.openedFiles?.partFiles() ?? [];
+  }
+
+  /** Removes part files on this (live) connection; what cannot be removed is left to the caller. */
+  async removePartFiles(): Promise<void> {
+    await this.openedFiles?.removePartFiles();
+  }
+
+  private openedFiles: Ssh2Files | undefined;
+
+  private kill(reason: Error): void {
+    this.lostReason ??= reason;
+    this.link.failAll(this.lostReason);
+    this.markClosed(this.lostReason.message);
+    this.client.destroy();
   }
 
   exec(command: RemoteCommand, options: ExecOptions = {}): Promise<ExecResult> {
@@ -71,13 +112,26 @@ export class Ssh2Host implements RemoteHost {
       const stderr: Buffer[] = [];
       let exitCode: number | null = null;
       let signal: string | undefined;
+      let handlerFailed: unknown;
+      // ssh2 calls these from its connection's data handler: a throw there would end the whole
+      // connection (every other command on it too). A failing callback fails only this command,
+      // whose channel is closed, which also stops the remote process.
+      const deliver = (stream: 'stdout' | 'stderr', chunk: Buffer): void => {
+        if (handlerFailed !== undefined || options.onOutput === undefined) return;
+        try {
+          options.onOutput(stream, chunk);
+        } catch (err) {
+          handlerFailed = err;
+          channel.close();
+        }
+      };
       channel.on('data', (chunk: Buffer) => {
         stdout.push(chunk);
-        options.onOutput?.('stdout', chunk);
+        deliver('stdout', chunk);
       });
       channel.stderr.on('data', (chunk: Buffer) => {
         stderr.push(chunk);
-        options.onOutput?.('stderr', chunk);
+        deliver('stderr', chunk);
       });
       channel.on('exit', (code: number | null, sig?: string) => {
         exitCode = code;
@@ -85,6 +139,7 @@ export class Ssh2Host implements RemoteHost {
       });
       channel.on('error', (err: Error) => reject(new OperationFailed(`${this.target.name}: ${err.message}`)));
       channel.on('close', () => {
+        if (handlerFailed !== undefined) return reject(handlerFailed instanceof Error ? handlerFailed : new Error(String(handlerFailed)));
         // A channel that closes without an exit status was cut off (host or sshd went away).
         if (exitCode === null && signal === undefined && this.lostReason) return reject(this.lostReason);
         resolve({ exitCode, ...(signal === undefined ? {} : { signal }), stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr) });
@@ -101,8 +156,8 @@ export class Ssh2Host implements RemoteHost {
   }
 
   files(): Promise<RemoteFiles> {
-    this.sftpSession ??= promised<SFTPWrapper>((cb) => this.client.sftp(cb)).then(
-      (sftp) => new Ssh2Files(sftp),
+    this.sftpSession ??= this.link.call<SFTPWrapper>((cb) => this.client.sftp(cb)).then(
+      (sftp) => (this.openedFiles = new Ssh2Files(sftp, this.link)),
       (err: Error) => {
         this.sftpSession = undefined;
         throw new OperationFailed(`${this.target.name}: cannot open SFTP: ${err.message}`);
@@ -132,12 +187,43 @@ export class Ssh2Host implements RemoteHost {
   }
 }
 
+/**
+ * SFTP status messages name no file ("No such file", "Permission denied"): every error leaving
+ * this class says which path and which operation, so two runs colliding on a node can be told
+ * apart (a missing folder, a file replaced meanwhile).
+ */
+function pathError(operation: string, remotePath: string, err: unknown): OperationFailed {
+  if (err instanceof OperationFailed) return err;
+  return new OperationFailed(`cannot ${operation} ${remotePath}: ${(err as Error).message}`);
+}
+
 /** SFTP operations with atomic writes (temp name + POSIX rename). */
 class Ssh2Files implements RemoteFiles {
   /** The server's umask, learned once per session (see `writeFile`). */
   private umask: Promise<number> | undefined;
 
-  constructor(private readonly sftp: SFTPWrapper) {}
+  /** Temporary names of writes in flight, and of writes the connection cut off. */
+  private readonly parts = new Set<string>();
+
+  constructor(
+    private readonly sftp: SFTPWrapper,
+    private readonly link: SftpLink,
+  ) {}
+
+  partFiles(): string[] {
+    return [...this.parts];
+  }
+
+  async removePartFiles(): Promise<void> {
+    await Promise.all(
+      [...this.parts].map((temp) =>
+        this.link.call<void>((cb) => this.sftp.unlink(temp, (err) => cb(err && (err as { code?: number }).code !== SFTP_NO_SUCH_FILE ? err : null, undefined))).then(
+          () => this.parts.delete(temp),
+          () => undefined,
+        ),
+      ),
+    );
+  }
 
   /**
    * Files are created with the wanted mode, which the server filters through its umask. Knowing
@@ -149,13 +235,13 @@ class Ssh2Files implements RemoteFiles {
   private learnUmask(folder: string): Promise<number> {
     this.umask ??= (async () => {
       const probe = path.posix.join(folder, `.nix-infra-umask.${randomBytes(4).toString('hex')}`);
-      const handle = await promised<Buffer>((cb) => this.sftp.open(probe, 'w', { mode: PROBE_MODE }, cb));
+      const handle = await this.link.call<Buffer>((cb) => this.sftp.open(probe, 'w', { mode: PROBE_MODE }, cb));
       try {
-        const stats = await promised<import('ssh2').Stats>((cb) => this.sftp.fstat(handle, cb));
+        const stats = await this.link.call<import('ssh2').Stats>((cb) => this.sftp.fstat(handle, cb));
         return (~stats.mode & PROBE_MODE) | (0o7777 & ~PROBE_MODE);
       } finally {
-        await promised<void>((cb) => this.sftp.close(handle, () => cb(null, undefined)));
-        await promised<void>((cb) => this.sftp.unlink(probe, () => cb(null, undefined)));
+        await this.link.call<void>((cb) => this.sftp.close(handle, () => cb(null, undefined)));
+        await this.link.call<void>((cb) => this.sftp.unlink(probe, () => cb(null, undefined)));
       }
     })().catch(() => 0o7777); // unknown: chmod every file
     return this.umask;
@@ -163,11 +249,11 @@ class Ssh2Files implements RemoteFiles {
 
   async stat(remotePath: string): Promise<RemoteFileInfo | undefined> {
     try {
-      const stats = await promised<import('ssh2').Stats>((cb) => this.sftp.stat(remotePath, cb));
+      const stats = await this.link.call<import('ssh2').Stats>((cb) => this.sftp.stat(remotePath, cb));
       return { mode: stats.mode & 0o7777, size: stats.size, isDirectory: stats.isDirectory() };
     } catch (err) {
       if ((err as { code?: number }).code === SFTP_NO_SUCH_FILE) return undefined;
-      throw err;
+      throw pathError('stat', remotePath, err);
     }
   }
 
@@ -179,9 +265,9 @@ class Ssh2Files implements RemoteFiles {
       const existing = await this.stat(current);
       if (existing?.isDirectory) continue;
       if (existing) throw new OperationFailed(`${current} exists and is not a folder`);
-      await promised<void>((cb) => this.sftp.mkdir(current, { mode }, (err) => cb(err, undefined))).catch(async (err: Error) => {
+      await this.link.call<void>((cb) => this.sftp.mkdir(current, { mode }, (err) => cb(err, undefined))).catch(async (err: Error) => {
         // Another upload to the same host may have created it meanwhile.
-        if (!(await this.stat(current))?.isDirectory) throw err;
+        if (!(await this.stat(current))?.isDirectory) throw pathError('create the folder', current, err);
       });
     }
   }
@@ -194,22 +280,44 @@ class Ssh2Files implements RemoteFiles {
   async writeFile(remotePath: string, source: Buffer | Readable, mode: number): Promise<void> {
     const temp = path.posix.join(path.posix.dirname(remotePath), `.${path.posix.basename(remotePath)}.${randomBytes(4).toString('hex')}.tmp`);
     const umask = await this.learnUmask(path.posix.dirname(remotePath));
-    const handle = await promised<Buffer>((cb) => this.sftp.open(temp, 'w', { mode }, cb)).catch((err: Error) => {
+    // Counted as a part file from the request on: a connection lost before the answer may
+    // still have created it.
+    this.parts.add(temp);
+    const handle = await this.link.call<Buffer>((cb) => this.sftp.open(temp, 'w', { mode }, cb)).catch((err: Error) => {
+      if (!this.link.connectionLost()) this.parts.delete(temp);
       // SFTP says only "No such file": name what could not be written.
       throw new OperationFailed(`cannot write ${remotePath}: ${err.message}`);
     });
     let closed = false;
     try {
-      await this.writeChunks(handle, source);
+      await this.writeChunks(handle, source).catch((err: unknown) => {
+        throw pathError('write', temp, err);
+      });
       // Set the exact mode before the file becomes visible, where the umask would have changed it.
-      if ((mode & umask) !== 0) await promised<void>((cb) => this.sftp.fchmod(handle, mode, (err) => cb(err, undefined)));
+      if ((mode & umask) !== 0)
+        await this.link.call<void>((cb) => this.sftp.fchmod(handle, mode, (err) => cb(err, undefined))).catch((err: unknown) => {
+          throw pathError('set the mode of', temp, err);
+        });
       closed = true;
-      await promised<void>((cb) => this.sftp.close(handle, (err) => cb(err, undefined)));
-      await promised<void>((cb) => this.sftp.ext_openssh_rename(temp, remotePath, (err) => cb(err, undefined)));
+      await this.link.call<void>((cb) => this.sftp.close(handle, (err) => cb(err, undefined))).catch((err: unknown) => {
+        throw pathError('close', temp, err);
+      });
+      await this.link.call<void>((cb) => this.sftp.ext_openssh_rename(temp, remotePath, (err) => cb(err, undefined))).catch((err: unknown) => {
+        throw pathError(`rename ${temp} to`, remotePath, err);
+      });
+      this.parts.delete(temp);
     } catch (err) {
-      if (!closed) await promised<void>((cb) => this.sftp.close(handle, () => cb(null, undefined)));
-      await promised<void>((cb) => this.sftp.unlink(temp, () => cb(null, undefined)));
-      throw err;
+      // On a live connection the part file goes now; when the connection is gone these calls
+      // fail at once and the name stays in `parts`, for the connector to remove if the host
+      // answers again.
+      if (!closed) await this.link.call<void>((cb) => this.sftp.close(handle, () => cb(null, undefined))).catch(() => undefined);
+      await this.link
+        .call<void>((cb) => this.sftp.unlink(temp, () => cb(null, undefined)))
+        .then(
+          () => this.parts.delete(temp),
+          () => undefined,
+        );
+      throw pathError('write', remotePath, err);
     }
   }
 
@@ -219,7 +327,7 @@ class Ssh2Files implements RemoteFiles {
     const send = async (chunk: Buffer): Promise<void> => {
       for (let off = 0; off < chunk.length; off += WRITE_CHUNK) {
         const len = Math.min(WRITE_CHUNK, chunk.length - off);
-        const request = promised<void>((cb) => this.sftp.write(handle, chunk, off, len, position, (err) => cb(err, undefined)));
+        const request = this.link.call<void>((cb) => this.sftp.write(handle, chunk, off, len, position, (err) => cb(err, undefined)));
         position += len;
         inFlight.add(request);
         void request.then(
@@ -236,9 +344,11 @@ class Ssh2Files implements RemoteFiles {
   }
 
   async remove(remotePath: string): Promise<void> {
-    await promised<void>((cb) =>
+    await this.link.call<void>((cb) =>
       this.sftp.unlink(remotePath, (err) => cb(err && (err as { code?: number }).code !== SFTP_NO_SUCH_FILE ? err : null, undefined)),
-    );
+    ).catch((err: unknown) => {
+      throw pathError('remove', remotePath, err);
+    });
   }
 }
 

@@ -2,11 +2,12 @@ import { Flags, type Command } from '@oclif/core';
 import type { ControlPlane } from '../../ports/control-plane.js';
 import { BaseCommand, type ProjectSession } from '../base-command.js';
 import { controlNodeNames, ctrlNodesFlag, openControlPlane } from '../control-plane-session.js';
+import { wholeNumberFlag } from '../numeric-flag.js';
 
 /** Flags of every command that talks to etcd through the control nodes. */
 export const etcdFlags = {
   'ctrl-nodes': ctrlNodesFlag,
-  'connect-timeout': Flags.integer({ summary: 'Seconds to establish one SSH connection, retries included.', default: 20, min: 1, max: 600, helpGroup: 'CONNECTION' }),
+  'connect-timeout': wholeNumberFlag({ summary: 'Seconds to establish one SSH connection, retries included.', default: 20, min: 1, max: 600, helpGroup: 'CONNECTION' }),
   'accept-host-key': Flags.string({
     summary: "Accept this node's changed SSH host key (after a reinstall) and pin the new one.",
     multiple: true,

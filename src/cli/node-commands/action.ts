@@ -10,7 +10,7 @@ import { BaseCommand, type ProjectSession } from '../base-command.js';
 import { controlNodeNames, openControlPlane } from '../control-plane-session.js';
 import { lookupOverlayAddresses } from '../../core/control-plane/overlay.js';
 import type { ServerInfo } from '../../ports/provider.js';
-import { connectionFlags, targetFlag } from '../node-flags.js';
+import { connectionFlags, mutatingFlags, targetFlag } from '../node-flags.js';
 import { openNodeRun } from '../node-run.js';
 import { hostResults, type HostResultsJson } from './host-results.js';
 import { nodeRunOptions } from './run-options.js';
@@ -39,6 +39,7 @@ instead of being shown; stderr is shown. A failing action stores nothing.`;
     'env-vars': Flags.string({ summary: 'NAME=value pairs for the script, comma separated or repeated.', multiple: true, multipleNonGreedy: true }),
     'save-as-secret': Flags.string({ summary: "Store the script's stdout as this secret.", aliases: ['store-as-secret'] }),
     ...connectionFlags,
+    ...mutatingFlags,
   };
 
   async run(): Promise<HostResultsJson<ActionOutput>> {

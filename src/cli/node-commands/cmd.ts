@@ -2,7 +2,7 @@ import { Args } from '@oclif/core';
 import { runCommand, type CommandOutput } from '../../core/remote/run-command.js';
 import { UserError } from '../../domain/errors.js';
 import { BaseCommand } from '../base-command.js';
-import { connectionFlags, targetFlag } from '../node-flags.js';
+import { connectionFlags, mutatingFlags, targetFlag } from '../node-flags.js';
 import { openNodeRun } from '../node-run.js';
 import { hostResults, type HostResultsJson } from './host-results.js';
 import { nodeRunOptions } from './run-options.js';
@@ -27,6 +27,7 @@ the tail of its output; the other nodes carry on. Exit code 1 if any node failed
   static override flags = {
     target: targetFlag,
     ...connectionFlags,
+    ...mutatingFlags,
   };
 
   async run(): Promise<HostResultsJson<CommandOutput>> {

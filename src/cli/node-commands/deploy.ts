@@ -3,13 +3,15 @@ import { Flags } from '@oclif/core';
 import { FsSecretStore } from '../../adapters/secret-store/fs-secret-store.js';
 import { NodeLocalFiles } from '../../adapters/node-local-files.js';
 import { NodeWorkspace } from '../../adapters/node-workspace.js';
+import { prepareDeployInputs } from '../../core/deploy/deploy-inputs.js';
 import { deployNodes, type DeployResult } from '../../core/deploy/deploy-nodes.js';
 import type { NodeAddresses } from '../../core/deploy/placeholders.js';
+import { parseTargetList } from '../../core/targets.js';
 import { UserError } from '../../domain/errors.js';
-import { BaseCommand } from '../base-command.js';
+import { BaseCommand, existingFolder } from '../base-command.js';
 import { clusterNodeMap } from '../cluster-node-map.js';
 import { controlNodeNames, ctrlNodesOption, openControlPlane } from '../control-plane-session.js';
-import { connectionFlags, strictFlag, targetFlag } from '../node-flags.js';
+import { connectionFlags, mutatingFlags, strictFlag, targetFlag } from '../node-flags.js';
 import { openNodeRun } from '../node-run.js';
 import { hostResults, type HostResultsJson } from './host-results.js';
 import { nodeRunOptions } from './run-options.js';
@@ -31,7 +33,9 @@ does not exist yet is a warning, see --strict). Each referenced secret that
 changed goes over SSH into systemd-creds (/root/secrets/<name>; plaintext never on the node's
 disk, never in argv); unreferenced ones are removed; pre-build secrets go to /run/keys. Then
 nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as upstream). Without
---nixos-version, each node's running release is used for the rendering.`;
+--nixos-version, each node's running release is used for the rendering. A host that cannot be
+reached is reported failed with its cause while the others are deployed (--all-or-nothing: none
+is); changed files travel as one stream per host into a stage folder and are swapped in at once.`;
 
   static override enableJsonFlag = true;
 
@@ -41,9 +45,13 @@ nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as u
     'node-module': Flags.string({ summary: 'Node type uploaded as cluster_node.nix (default: standalone_machine.nix for fleet, cluster_node.nix for cluster).' }),
     'test-dir': Flags.string({ summary: 'Folder whose nodes/<node>.nix replaces the project\'s (upstream\'s test harness).' }),
     rebuild: Flags.boolean({ summary: 'Run nixos-rebuild switch after the upload.', allowNo: true }),
+    'all-or-nothing': Flags.boolean({
+      summary: 'Deploy no host unless every host could be reached and planned (default: an unreachable host fails alone).',
+    }),
     strict: strictFlag,
     'ctrl-nodes': ctrlNodesOption('Cluster: control nodes (default: CTRL_NODES, else those init-ctrl remembered).'),
     ...connectionFlags,
+    ...mutatingFlags,
   };
 
   async run(): Promise<HostResultsJson<DeployResult>> {
@@ -57,7 +65,17 @@ nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as u
       });
     }
     const session = this.openProject();
+    // A --test-dir that does not exist is an input error, found before anything is reached.
+    const testDir = this.flags['test-dir'] === undefined ? undefined : existingFolder(path.resolve(this.flags['test-dir']), '--test-dir');
     const sshKeyName = this.sshKeyName(session);
+    const store = new FsSecretStore(path.join(session.workingDir, 'secrets'));
+    const nodeFileSource = testDir === undefined ? undefined : new NodeWorkspace(testDir);
+    // Inputs first: the password (prompted before a task list is drawn) and the referenced
+    // secrets, before the control plane or any node is reached.
+    const inputs =
+      ctor.parts === 'system'
+        ? undefined
+        : await prepareDeployInputs({ ctx: session.ctx, store, nodeFileSource: nodeFileSource ?? session.workspace }, { nodes: parseTargetList(this.flags.target) });
     const run = await openNodeRun(session, nodeRunOptions(this.flags, { sshKeyName, json: this.jsonEnabled(), title: `deploy (${mode})` }));
     try {
       let nodes = new Map<string, NodeAddresses>(run.servers.map((s) => [s.name, { ipv4: s.address }]));
@@ -76,14 +94,13 @@ nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as u
           await cp.close();
         }
       }
-      const testDir = this.flags['test-dir'];
       const outcomes = await deployNodes(
         {
           ...run.deps,
           ctx: session.ctx,
           project: session.workspace,
           local: new NodeLocalFiles(session.workingDir),
-          store: new FsSecretStore(path.join(session.workingDir, 'secrets')),
+          store,
         },
         {
           mode,
@@ -93,9 +110,11 @@ nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as u
           parts: ctor.parts,
           nodeModule: this.flags['node-module'] ?? (mode === 'fleet' ? 'node_types/standalone_machine.nix' : 'node_types/cluster_node.nix'),
           ...(etcdCluster === undefined ? {} : { etcdCluster }),
-          ...(testDir === undefined ? {} : { nodeFileSource: new NodeWorkspace(path.resolve(testDir)) }),
+          ...(nodeFileSource === undefined ? {} : { nodeFileSource }),
+          ...(inputs === undefined ? {} : { inputs }),
           rebuild: ctor.alwaysRebuild || (this.flags.rebuild ?? mode === 'fleet'),
           concurrency: run.concurrency,
+          allOrNothing: this.flags['all-or-nothing'],
           forwardReferences: this.flags.strict ? 'error' : 'warn',
         },
       );

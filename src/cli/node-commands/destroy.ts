@@ -3,16 +3,15 @@ import { destroyNodes } from '../../core/provision/destroy.js';
 import { CLUSTER_STATE_FILE, type ControlNodes } from '../../core/cluster/control-nodes.js';
 import { parseTargetList, resolveTargets } from '../../core/targets.js';
 import type { ServerProvider } from '../../ports/provider.js';
-import { ExitCode, OperationFailed } from '../../domain/errors.js';
-import { summarise } from '../../ui/host-summary.js';
-import { printNote, printResult } from '../../ui/output.js';
+import { OperationFailed } from '../../domain/errors.js';
+import { printResult } from '../../ui/output.js';
 import { BaseCommand, type ProjectSession } from '../base-command.js';
 import { findControlNodes, openControlPlane } from '../control-plane-session.js';
 import { createConnector } from '../node-run.js';
 import { targetFlag } from '../node-flags.js';
 import { openProvider } from '../open-provider.js';
 import { ownershipLabels } from '../project-labels.js';
-import { hostResults, type HostResultsJson } from './host-results.js';
+import { finishWithStates, type HostResultsJson } from './host-results.js';
 
 /** `fleet destroy` and `cluster destroy`. */
 export abstract class DestroyCommand extends BaseCommand<typeof DestroyCommand> {
@@ -61,9 +60,7 @@ the command says so and exits 0.`;
       if (!this.jsonEnabled()) printResult('Nothing deleted.');
       return { ok: true, message: 'cancelled' };
     }
-    printNote(summarise(result.outcomes));
-    process.exitCode = result.outcomes.every((o) => o.ok) ? ExitCode.ok : ExitCode.failed;
-    return hostResults(result.outcomes.map((o) => ({ ...o, value: o.value === undefined ? undefined : { state: o.value } })));
+    return finishWithStates(result.outcomes);
   }
 
   /** Stops flannel where reachable and deletes each node's registration and leases in etcd. */

@@ -1,3 +1,6 @@
+import { ExitCode } from '../../domain/errors.js';
+import { summarise } from '../../ui/host-summary.js';
+import { printNote } from '../../ui/output.js';
 import type { HostOutcome } from '../../core/remote/fanout.js';
 
 export interface HostResultsJson<T> {
@@ -18,4 +21,14 @@ export function hostResults<T extends object>(outcomes: readonly HostOutcome<T>[
       ...(o.details === undefined || o.details.length === 0 ? {} : { details: o.details }),
     })) as HostResultsJson<T>['hosts'],
   };
+}
+
+/**
+ * The end of a command whose per-host value is a state word (destroy, adopt): the summary on
+ * stderr, exit 1 when any host failed, and the --json document.
+ */
+export function finishWithStates(outcomes: readonly HostOutcome<string>[]): HostResultsJson<{ state: string }> {
+  printNote(summarise(outcomes));
+  process.exitCode = outcomes.every((o) => o.ok) ? ExitCode.ok : ExitCode.failed;
+  return hostResults(outcomes.map((o) => ({ ...o, value: o.value === undefined ? undefined : { state: o.value } })));
 }

@@ -5,7 +5,7 @@ import type { HostOutcome } from '../../core/remote/fanout.js';
 import { parseTargetList } from '../../core/targets.js';
 import { printResult } from '../../ui/output.js';
 import { BaseCommand, type ProjectSession } from '../base-command.js';
-import { connectionFlags, targetFlag } from '../node-flags.js';
+import { connectionFlags, mutatingFlags, targetFlag } from '../node-flags.js';
 import { openNodeRun, type NodeRun } from '../node-run.js';
 import { hostResults, type HostResultsJson } from './host-results.js';
 import { nodeRunOptions } from './run-options.js';
@@ -16,7 +16,7 @@ import { nodeRunOptions } from './run-options.js';
  */
 abstract class MaintenanceCommand extends BaseCommand<typeof MaintenanceCommand> {
   static override enableJsonFlag = true;
-  static override flags = { target: targetFlag, ...connectionFlags };
+  static override flags = { target: targetFlag, ...connectionFlags, ...mutatingFlags };
 
   protected async confirmedRun<T>(question: (nodes: string) => string, title: string, work: (run: NodeRun, session: ProjectSession) => Promise<HostOutcome<T>[]>): Promise<HostResultsJson<T>> {
     const session = this.openProject();

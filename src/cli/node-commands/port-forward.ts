@@ -7,6 +7,7 @@ import { controlNodeNames, overlayIpOf } from '../control-plane-session.js';
 import { connectionFlags } from '../node-flags.js';
 import { withSingleNode } from '../node-run.js';
 import { singleNodeOptions } from './run-options.js';
+import { wholeNumberFlag } from '../numeric-flag.js';
 
 /** `fleet port-forward`: a local port carried to a port on (or reachable from) one node. */
 export abstract class PortForwardCommand extends BaseCommand<typeof PortForwardCommand> {
@@ -19,8 +20,8 @@ exits 1.`;
 
   static override flags = {
     target: Flags.string({ summary: 'The node.', required: true }),
-    'local-port': Flags.integer({ summary: 'Port on this machine (127.0.0.1); 0 picks a free one.', required: true, min: 0, max: 65535 }),
-    'remote-port': Flags.integer({ summary: 'Port on the node.', required: true, min: 1, max: 65535 }),
+    'local-port': wholeNumberFlag({ summary: 'Port on this machine (127.0.0.1); 0 picks a free one.', required: true, min: 0, max: 65535 }),
+    'remote-port': wholeNumberFlag({ summary: 'Port on the node.', required: true, min: 1, max: 65535 }),
     'remote-host': Flags.string({ summary: 'Address as seen from the node (default 127.0.0.1; cluster: the node\'s overlay IP).' }),
     ...connectionFlags,
   };

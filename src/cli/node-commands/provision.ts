@@ -11,7 +11,7 @@ import { checkSshKeyName } from '../../domain/names.js';
 import type { Reporter } from '../../ports/reporter.js';
 import { DEFAULT_INFECT_REF, DEFAULT_INFECT_SOURCE } from '../../remote/nixos-install.js';
 import { summarise } from '../../ui/host-summary.js';
-import type { ListrHostReporter } from '../../ui/listr-host-reporter.js';
+import type { HostEnd, ListrHostReporter } from '../../ui/listr-host-reporter.js';
 import { canDrawTaskList, printNote } from '../../ui/output.js';
 import { BaseCommand, type ProjectSession } from '../base-command.js';
 import { connectionFlags } from '../node-flags.js';
@@ -20,6 +20,7 @@ import { openProvider } from '../open-provider.js';
 import { ownershipLabels } from '../project-labels.js';
 import { templatesDir } from '../package-paths.js';
 import { hostResults, type HostResultsJson } from './host-results.js';
+import { wholeNumberFlag } from '../numeric-flag.js';
 
 /** `fleet provision`, `cluster provision` and the flat `provision`: the role is the only difference. */
 export abstract class ProvisionCommand extends BaseCommand<typeof ProvisionCommand> {
@@ -45,14 +46,17 @@ conversion failed in a way that may pass are retried (--retries), the others are
     location: Flags.string({ summary: 'Hetzner location for new servers, e.g. fsn1.', helpGroup: 'CLOUD' }),
     image: Flags.string({ summary: 'Image new servers boot before the conversion.', default: 'ubuntu-24.04', helpGroup: 'CLOUD' }),
     'placement-group': Flags.string({ summary: 'Spread placement group for new servers (split into <name>-2, ... past 10).', helpGroup: 'CLOUD' }),
+    role: Flags.string({ summary: 'Role label for new servers (--target role:NAME selects it).', helpGroup: 'CLOUD' }),
+    tier: Flags.string({ summary: 'Tier label for new servers, e.g. test or prod (--target tier:NAME).', helpGroup: 'CLOUD' }),
+    tag: Flags.string({ summary: 'Tag label for new servers (--target @TAG); repeatable.', multiple: true, multipleNonGreedy: true, helpGroup: 'CLOUD' }),
     mutation: Flags.string({ summary: 'Convert in place with mutations/<name> of the nixos-infect source instead; no reboot.', helpGroup: 'CONVERSION' }),
     'nixos-infect-source': Flags.string({ summary: `Raw-file base URL of nixos-infect (default NIXOS_INFECT_SOURCE, else ${DEFAULT_INFECT_SOURCE}).`, helpGroup: 'CONVERSION' }),
     'nixos-infect-ref': Flags.string({ summary: 'Commit of nixos-infect to run (default NIXOS_INFECT_REF, else a pinned commit).', helpGroup: 'CONVERSION' }),
     'nixos-infect-sha256': Flags.string({ summary: 'Expected SHA-256 of the script (default NIXOS_INFECT_SHA256); checked on the node.', helpGroup: 'CONVERSION' }),
-    'reboot-timeout': Flags.integer({ summary: 'Seconds a machine may take to come back from its reboot.', default: 900, min: 10, helpGroup: 'CONVERSION' }),
-    retries: Flags.integer({ summary: 'Extra rounds for hosts whose conversion failed in a way that may pass.', default: 2, min: 0, max: 10, helpGroup: 'CONVERSION' }),
+    'reboot-timeout': wholeNumberFlag({ summary: 'Seconds a machine may take to come back from its reboot.', default: 900, min: 10, max: 86400, helpGroup: 'CONVERSION' }),
+    retries: wholeNumberFlag({ summary: 'Extra rounds for hosts whose conversion failed in a way that may pass.', default: 2, min: 0, max: 10, helpGroup: 'CONVERSION' }),
     ...connectionFlags,
-    'connect-timeout': Flags.integer({
+    'connect-timeout': wholeNumberFlag({
       summary: 'Seconds to wait for SSH on each node (new servers take a while to start sshd).',
       default: 300,
       min: 1,
@@ -99,6 +103,11 @@ conversion failed in a way that may pass are retried (--retries), the others are
             ...(this.flags.location === undefined ? {} : { location: this.flags.location }),
             ...(this.flags['placement-group'] === undefined ? {} : { placementGroup: this.flags['placement-group'] }),
             image: this.flags.image,
+            attributes: {
+              ...(this.flags.tag === undefined ? {} : { tags: parseTargetList(this.flags.tag) }),
+              ...(this.flags.role === undefined ? {} : { role: this.flags.role }),
+              ...(this.flags.tier === undefined ? {} : { tier: this.flags.tier }),
+            },
           },
           sshKeyName,
           installScript: await readFile(path.join(templatesDir, 'provision', 'install-nixos.sh')),
@@ -114,7 +123,7 @@ conversion failed in a way that may pass are retried (--retries), the others are
       throw err;
     }
     await connector.closeAll();
-    await display.finish();
+    await display.finish(outcomes);
     printNote(summarise(outcomes));
     process.exitCode = outcomes.every((o) => o.ok) ? ExitCode.ok : ExitCode.failed;
     return hostResults(outcomes);
@@ -127,12 +136,12 @@ async function openDisplay(
   names: readonly string[],
   title: string,
   json: boolean,
-): Promise<{ reporter: Reporter; finish: () => Promise<void>; abort: () => Promise<void> }> {
+): Promise<{ reporter: Reporter; finish: (outcomes: readonly HostEnd[]) => Promise<void>; abort: () => Promise<void> }> {
   const listr: ListrHostReporter | undefined =
     !json && canDrawTaskList() ? new (await import('../../ui/listr-host-reporter.js')).ListrHostReporter([...names], title) : undefined;
   return {
     reporter: listr ?? session.reporter,
-    finish: async () => listr?.finish(),
+    finish: async (outcomes) => listr?.finish(outcomes),
     abort: async () => listr?.abort('stopped'),
   };
 }

@@ -5,6 +5,9 @@ interface ConnectionFlagValues {
   concurrency: number;
   'connect-timeout': number;
   'accept-host-key'?: string[];
+  /** Present on commands that carry mutatingFlags. */
+  'allow-tier'?: string[];
+  'lock-timeout'?: number;
 }
 
 /** NodeRunOptions from the shared connection flags. */
@@ -14,6 +17,7 @@ export function nodeRunOptions(flags: ConnectionFlagValues, extra: { sshKeyName:
     concurrency: flags.concurrency,
     connectTimeoutSeconds: flags['connect-timeout'],
     acceptHostKey: flags['accept-host-key'] ?? [],
+    ...(flags['lock-timeout'] === undefined ? {} : { mutation: { allowTiers: flags['allow-tier'] ?? [], lockTimeoutSeconds: flags['lock-timeout'] } }),
     ...extra,
   };
 }

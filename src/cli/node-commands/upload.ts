@@ -2,8 +2,9 @@ import { Flags } from '@oclif/core';
 import { NodeLocalFiles } from '../../adapters/node-local-files.js';
 import { uploadTree, type UploadSummary } from '../../core/remote/upload.js';
 import { parseFileList } from '../../core/targets.js';
+import { ExitCode, UserError } from '../../domain/errors.js';
 import { BaseCommand } from '../base-command.js';
-import { connectionFlags, targetFlag } from '../node-flags.js';
+import { connectionFlags, mutatingFlags, targetFlag } from '../node-flags.js';
 import { openNodeRun } from '../node-run.js';
 import { hostResults, type HostResultsJson } from './host-results.js';
 import { nodeRunOptions } from './run-options.js';
@@ -23,6 +24,7 @@ the node never read half a file. Links to folders are skipped (with a warning).`
     file: Flags.string({ summary: 'Local file(s) or folder(s): "a b" (split on spaces), or the flag repeated (one path each).', multiple: true, multipleNonGreedy: true, required: true }),
     'remote-path': Flags.string({ summary: 'Absolute folder on the nodes.', default: '/root/uploads' }),
     ...connectionFlags,
+    ...mutatingFlags,
   };
 
   async run(): Promise<HostResultsJson<UploadSummary>> {
@@ -31,13 +33,22 @@ the node never read half a file. Links to folders are skipped (with a warning).`
       session,
       nodeRunOptions(this.flags, { sshKeyName: this.sshKeyName(session), json: this.jsonEnabled(), title: `upload to ${this.flags['remote-path']}` }),
     );
-    const outcomes = await uploadTree(
-      { ...run.deps, local: new NodeLocalFiles(process.cwd()) },
-      { targets: run.targets, paths: parseFileList(this.flags.file), remotePath: this.flags['remote-path'], concurrency: run.concurrency },
-    ).catch(async (err: unknown) => {
+    // Ctrl-C: closing the connections removes the part files of the writes in flight first.
+    const interrupted = new Promise<'interrupted'>((resolve) => process.once('SIGINT', () => resolve('interrupted')));
+    const outcomes = await Promise.race([
+      uploadTree(
+        { ...run.deps, local: new NodeLocalFiles(process.cwd()) },
+        { targets: run.targets, paths: parseFileList(this.flags.file), remotePath: this.flags['remote-path'], concurrency: run.concurrency },
+      ),
+      interrupted,
+    ]).catch(async (err: unknown) => {
       await run.abort();
       throw err;
     });
+    if (outcomes === 'interrupted') {
+      await run.abort();
+      throw new UserError('upload interrupted; part files removed from the hosts that answered', { exitCode: ExitCode.interrupted });
+    }
     process.exitCode = await run.finish(outcomes);
     return hostResults(outcomes);
   }

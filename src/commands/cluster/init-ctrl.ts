@@ -6,13 +6,14 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { controlPlaneMembers, ctrlNodesOption, openControlPlane } from '../../cli/control-plane-session.js';
 import { hostResults, type HostResultsJson } from '../../cli/node-commands/host-results.js';
 import { nodeRunOptions } from '../../cli/node-commands/run-options.js';
-import { connectionFlags, targetFlag } from '../../cli/node-flags.js';
+import { connectionFlags, mutatingFlags, targetFlag } from '../../cli/node-flags.js';
 import { openNodeRun } from '../../cli/node-run.js';
 import { CLUSTER_STATE_FILE, rememberControlNodes } from '../../core/cluster/control-nodes.js';
 import { initControlNodes, type ControlNodeResult } from '../../core/cluster/init-ctrl.js';
 import { seedControlPlane, waitForLeader } from '../../core/cluster/seed-control-plane.js';
 import { ExitCode } from '../../domain/errors.js';
 import { printResult } from '../../ui/output.js';
+import { wholeNumberFlag } from '../../cli/numeric-flag.js';
 
 export default class ClusterInitCtrl extends BaseCommand<typeof ClusterInitCtrl> {
   static override summary = 'Set up the etcd control plane on the target nodes and seed the service mesh.';
@@ -38,9 +39,10 @@ the operator certificate, waits for a leader, and seeds flannel's network config
     'nixos-version': Flags.string({ summary: 'NixOS release of the nodes, e.g. 25.05.', required: true }),
     'cluster-uuid': Flags.string({ summary: 'etcd cluster token; keep it for the life of the cluster.', required: true }),
     'overlay-network': Flags.string({ summary: "flannel's overlay network (each node gets a /24 of it).", default: '10.0.0.0/8' }),
-    'health-timeout': Flags.integer({ summary: 'Seconds to wait for etcd to elect a leader after the rebuild.', default: 180, min: 5 }),
+    'health-timeout': wholeNumberFlag({ summary: 'Seconds to wait for etcd to elect a leader after the rebuild.', default: 180, min: 5, max: 3600 }),
     'ctrl-nodes': ctrlNodesOption('Every control node, when --target sets up only some (default: CTRL_NODES, else the targets).'),
     ...connectionFlags,
+    ...mutatingFlags,
   };
 
   async run(): Promise<HostResultsJson<ControlNodeResult> & { seeded?: { key: string; outcome: string }[] }> {

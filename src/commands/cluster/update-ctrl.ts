@@ -5,7 +5,7 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { controlPlaneMembers, ctrlNodesOption } from '../../cli/control-plane-session.js';
 import { hostResults, type HostResultsJson } from '../../cli/node-commands/host-results.js';
 import { nodeRunOptions } from '../../cli/node-commands/run-options.js';
-import { connectionFlags, targetFlag } from '../../cli/node-flags.js';
+import { connectionFlags, mutatingFlags, targetFlag } from '../../cli/node-flags.js';
 import { openNodeRun } from '../../cli/node-run.js';
 import { initControlNodes, type ControlNodeResult } from '../../core/cluster/init-ctrl.js';
 
@@ -22,6 +22,7 @@ certificates or seeding. Keep --cluster-uuid as it was: it is the etcd cluster t
     rebuild: Flags.boolean({ summary: 'Rebuild after uploading.', default: false }),
     'ctrl-nodes': ctrlNodesOption('Every control node, when --target sets up only some (default: CTRL_NODES, else the targets).'),
     ...connectionFlags,
+    ...mutatingFlags,
   };
 
   async run(): Promise<HostResultsJson<ControlNodeResult>> {

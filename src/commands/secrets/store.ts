@@ -10,7 +10,7 @@ export default class SecretsStore extends BaseCommand<typeof SecretsStore> {
   static override summary = 'Encrypt a secret into the project\'s secrets/ folder (storing an existing name rotates it).';
 
   static override description = `The value comes from --secret-file, from stdin, or from --secret (visible in the process
-list; avoid it). It is encrypted with AES-256-GCM under a key derived (scrypt) from SECRETS_PASS,
+list; avoid it); on a terminal without any of them it is asked for, hidden, twice. It is encrypted with AES-256-GCM under a key derived (scrypt) from SECRETS_PASS,
 which is read from the environment or .env, or prompted for. SECRETS_PWD is still accepted.
 The password is checked against the secrets already stored before anything is written.
 Names may contain letters, digits, ".", "_" and "-".`;
@@ -43,6 +43,8 @@ Names may contain letters, digits, ".", "_" and "-".`;
       secretFile: this.flags['secret-file'],
       cwd: process.cwd(),
       reporter: session.ctx.reporter,
+      prompter: session.ctx.prompter,
+      name: this.flags.name,
     });
     const store = new FsSecretStore(path.join(session.workingDir, 'secrets'));
     const result = await storeSecret({ ctx: session.ctx, store }, { name: this.flags.name, value });

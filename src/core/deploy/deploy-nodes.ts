@@ -1,18 +1,23 @@
-import { UserError } from '../../domain/errors.js';
+import { OperationFailed, UserError } from '../../domain/errors.js';
 import { SecretValue } from '../../domain/secret-value.js';
 import type { LocalFiles } from '../../ports/local-files.js';
-import type { HostConnector, HostTarget, RemoteHost } from '../../ports/remote-host.js';
+import type { HostTarget, RemoteHost } from '../../ports/remote-host.js';
 import type { SecretStore } from '../../ports/secret-store.js';
 import type { Workspace } from '../../ports/workspace.js';
 import type { CoreContext } from '../context.js';
 import { obtainPassword } from '../credentials.js';
 import { rebuild } from '../cluster/node-setup.js';
-import { forEachHost, HostStepFailed, type FanoutDeps, type HostOutcome } from '../remote/fanout.js';
-import { nixSystemOf, publicKeyOf } from '../remote/node-identity.js';
+import { forEachHost, HostStepFailed, reusingConnections, type FanoutDeps, type HostOutcome } from '../remote/fanout.js';
+import { publicKeyOf } from '../remote/node-identity.js';
+import { nixSystemFor } from '../../remote/host-facts.js';
+import type { NodeFacts } from '../../remote/file-set.js';
+import { applyFileSet, readNodeFacts } from './file-transfer.js';
 import { secretsPassword } from '../secrets/secrets-password.js';
+import { prepareDeployInputs, type DeployInputs } from './deploy-inputs.js';
 import { substituteSecretValue, type DeployMode, type NodeMap } from './placeholders.js';
-import { APP_MODULES_ROOT, buildDeployPlan, staleAppModuleFiles, type DeployPlan } from './plan.js';
-import { ManifestKey, syncSecrets, type SecretsSyncResult } from './secrets-sync.js';
+import { APP_MODULES_ROOT, buildDeployPlan, type DeployPlan } from './plan.js';
+import { DecryptOnce } from './secret-values.js';
+import { knownSecretsState, ManifestKey, secretsStateProbes, syncSecrets, type KnownSecretsState, type SecretsSyncResult } from './secrets-sync.js';
 
 export interface DeployDeps extends FanoutDeps {
   readonly ctx: CoreContext;
@@ -46,10 +51,17 @@ export interface DeployParams {
    * warning and renders as a marker that fails when used (upstream's create flow); default error.
    */
   readonly forwardReferences?: 'error' | 'warn';
+  /** Settled by the caller before its own first remote change (init-node); else asked here, before any connection. */
+  readonly inputs?: DeployInputs;
+  /** Any host that cannot be planned stops the deploy everywhere (how deploys behaved before per-host reachability). */
+  readonly allOrNothing?: boolean;
 }
 
 export interface DeployResult {
+  /** Files in the node's set. */
   readonly files: number;
+  /** Of those, written in this run (new or different on the node). */
+  readonly filesChanged: number;
   readonly removedAppModuleFiles: readonly string[];
   readonly secrets: { readonly sent: readonly string[]; readonly unchanged: readonly string[]; readonly removed: readonly string[] };
   readonly rebuilt: boolean;
@@ -58,14 +70,14 @@ export interface DeployResult {
 /** `nix-store.trusted-public-keys*` secrets: the keys `[%%nix-store.trusted-public-keys%%]` renders. */
 const TRUSTED_KEYS_PREFIX = 'nix-store.trusted-public-keys';
 
-async function planFor(deps: DeployDeps, host: RemoteHost, params: DeployParams, trustedPublicKeys: readonly string[]): Promise<DeployPlan> {
-  const hwArch = await nixSystemOf(host);
+async function planFor(deps: DeployDeps, host: RemoteHost, params: DeployParams, facts: NodeFacts, trustedPublicKeys: readonly string[]): Promise<DeployPlan> {
+  const hwArch = nixSystemFor(facts.machine);
+  if (hwArch === undefined) throw new HostStepFailed(`unsupported or unknown architecture ${JSON.stringify(facts.machine)}`);
   const sshPublicKey = await publicKeyOf(deps.local, host.target);
   let nixosVersion = params.nixosVersion;
   if (nixosVersion === undefined) {
-    const running = (await host.exec({ argv: ['nixos-version'] })).stdout.toString('utf8');
-    nixosVersion = /^(\d{2}\.\d{2})/.exec(running)?.[1];
-    if (nixosVersion === undefined) throw new HostStepFailed(`cannot tell which NixOS release runs here (nixos-version said ${JSON.stringify(running.trim())})`, ['pass --nixos-version']);
+    nixosVersion = /^(\d{2}\.\d{2})/.exec(facts.nixosVersion)?.[1];
+    if (nixosVersion === undefined) throw new HostStepFailed(`cannot tell which NixOS release runs here (nixos-version said ${JSON.stringify(facts.nixosVersion)})`, ['pass --nixos-version']);
   }
   return buildDeployPlan(deps.project, {
     mode: params.mode,
@@ -98,56 +110,103 @@ function selectParts(plan: DeployPlan, node: string, parts: DeployParams['parts'
   };
 }
 
-/** app_modules/ on the node: files that no longer exist locally are removed, only inside the folder. */
-async function syncAppModules(host: RemoteHost, plan: DeployPlan): Promise<string[]> {
-  // -P: never follow links, so nothing outside the folder is ever listed.
-  const listing = await host.exec({ argv: ['find', '-P', APP_MODULES_ROOT, '-type', 'f'] });
-  const files = listing.exitCode === 0 ? listing.stdout.toString('utf8').split('\n').filter((l) => l !== '') : [];
-  const stale = staleAppModuleFiles(files, plan);
-  const sftp = await host.files();
-  for (const file of stale) await sftp.remove(file);
-  return stale;
+/** A problem with the project or the command (not with reaching a host): it stops the whole deploy. */
+function isInputError(err: unknown): err is UserError {
+  return err instanceof UserError && !(err instanceof OperationFailed);
+}
+
+/** One host, planned: what it gets, what it has, and its secret values (placeholders resolved). */
+interface Prepared {
+  readonly host: RemoteHost;
+  readonly plan: DeployPlan;
+  readonly facts: NodeFacts;
+  readonly values: ReadonlyMap<string, SecretValue>;
+  /** The secrets folders as planning read them. */
+  readonly secretsState: KnownSecretsState;
 }
 
 /**
- * Deploys the nodes: every plan is built first on every host (files rendered, placeholders
- * resolved, secrets named) so a broken file stops the deploy before any node changes; then per
- * host the files, app_modules (stale files removed), secrets (only changed ones sent, over stdin
- * into systemd-creds) and, when asked, `nixos-rebuild switch`.
+ * Deploys the nodes in two phases. Planning (every host at once, each on its own): connect, one
+ * read of the node's facts and files, the plan rendered (placeholders resolved, secret values
+ * read and substituted). An input error on any host (a bad file, a missing secret) stops
+ * everything before any node changes; a host that cannot be reached, or fails otherwise, is
+ * reported failed with its cause while every other host goes on (with `allOrNothing`, any
+ * failure stops everything, as before). Applying, per planned host: the changed files in one
+ * stream (stale app_modules removed), the secrets (only changed ones sent, over stdin into
+ * systemd-creds) and, when asked, `nixos-rebuild switch`.
  */
 export async function deployNodes(deps: DeployDeps, params: DeployParams): Promise<HostOutcome<DeployResult>[]> {
   if (params.targets.length === 0) throw new UserError('no target given');
-  const opened = new Map<string, RemoteHost>();
   const storeNames = (await deps.store.list()).map((e) => e.name);
   // Trusted keys only appear in node files, which a `system` deploy does not upload.
   const trustedNames = params.parts === 'system' ? [] : storeNames.filter((n) => n.startsWith(TRUSTED_KEYS_PREFIX));
 
-  // The password is needed when any secret is referenced, or trusted keys are stored; asked once.
-  let password: SecretValue | undefined;
-  const passwordOnce = async (): Promise<SecretValue> => (password ??= await obtainPassword(deps.ctx, secretsPassword));
-  const trustedPublicKeys: string[] = [];
-  for (const name of trustedNames) trustedPublicKeys.push((await deps.store.read(name, await passwordOnce())).reveal().toString('utf8').trim());
+  // Inputs first: the password (checked) and the referenced secrets, before any host is reached.
+  const inputs =
+    params.parts === 'system'
+      ? { password: undefined }
+      : (params.inputs ?? (await prepareDeployInputs({ ctx: deps.ctx, store: deps.store, nodeFileSource: params.nodeFileSource ?? deps.project }, { nodes: params.targets.map((t) => t.name) })));
+  // Asked once (when inputs did not already settle it).
+  let password: Promise<SecretValue> | undefined = inputs.password === undefined ? undefined : Promise.resolve(inputs.password);
+  const passwordOnce = (): Promise<SecretValue> => (password ??= obtainPassword(deps.ctx, secretsPassword));
+  const decrypted = new DecryptOnce(deps.store, passwordOnce);
+  // With secrets stored, the manifest key is derived from the password whatever the plans say
+  // (see below), so it is derived while the hosts are planned (scrypt runs off the main thread).
+  const earlyKey = params.parts !== 'system' && storeNames.length > 0 ? passwordOnce().then((p) => ManifestKey.derive(p)) : undefined;
+  earlyKey?.catch(() => undefined); // awaited below; a planning failure must not leave it unhandled
+  const trustedPublicKeys = await Promise.all(trustedNames.map(async (name) => (await decrypted.read(name)).reveal().toString('utf8').trim()));
 
-  const plans = new Map<string, DeployPlan>();
-  const inputErrors = new Map<string, UserError>();
+  const prepared = new Map<string, Prepared>();
+  const inputErrors: { host: string; error: UserError }[] = [];
+  // Forward references let through, shown once planning succeeded everywhere.
+  const warnings: { host: string; message: string }[] = [];
+  const prepare = async (host: RemoteHost): Promise<void> => {
+    const name = host.target.name;
+    const probed = await readNodeFacts(host, params.nixosVersion === undefined, params.parts === 'system' ? [] : secretsStateProbes());
+    const facts = probed.facts;
+    const plan = selectParts(await planFor(deps, host, params, facts, trustedPublicKeys), name, params.parts);
+    // Every secret value read and substituted before the first write anywhere.
+    const placeholders = {
+      mode: params.mode,
+      nodes: params.nodes,
+      localhost: { name, ipv4: host.target.address, overlayIp: params.nodes.get(name)?.overlayIp },
+      ...(params.forwardReferences === undefined ? {} : { forwardReferences: params.forwardReferences }),
+    };
+    const warn = (message: string): void => void warnings.push({ host: name, message });
+    plan.warnings.forEach(warn);
+    const missing = plan.secrets.find((secret) => !storeNames.includes(secret));
+    if (missing !== undefined) throw new UserError(`secret ${missing} is referenced but not stored`, { hints: [`store it with \`nix-infra secrets store --name ${missing}\``] });
+    // Each secret decrypted once per run, whichever host asks first (DecryptOnce).
+    const read = await Promise.all(plan.secrets.map(async (secret) => [secret, await decrypted.read(secret)] as const));
+    const values = new Map<string, SecretValue>();
+    for (const [secret, value] of read) {
+      // A pre-build secret is one value in both places, resolved with the full map (localhost.* too).
+      const kind = plan.preBuildSecrets.includes(secret) ? 'pre-build' : 'secret';
+      values.set(secret, substituteSecretValue(value, kind, placeholders, warn));
+    }
+    prepared.set(name, { host, plan, facts, values, secretsState: knownSecretsState(probed.extra) });
+  };
   const planning = await forEachHost(deps, params.targets, params.concurrency, async (host) => {
-    opened.set(host.target.name, host);
     try {
-      plans.set(host.target.name, await planFor(deps, host, params, trustedPublicKeys));
+      await prepare(host);
     } catch (err) {
-      if (err instanceof UserError) inputErrors.set(host.target.name, err);
+      if (isInputError(err)) inputErrors.push({ host: host.target.name, error: err });
       throw err;
     }
     return undefined;
   });
-  const failedPlans = planning.filter((o) => !o.ok);
-  // A broken file (unknown placeholder, bad name) is the operator's input, not a host's failure.
-  const [firstInput] = inputErrors;
-  if (firstInput !== undefined && failedPlans.every((o) => inputErrors.has(o.host))) {
-    const [node, err] = firstInput;
-    throw new UserError(`${node}: ${err.message}; nothing was deployed`, { hints: err.hints });
+  decrypted.clear();
+
+  const [firstInput, ...moreInput] = inputErrors;
+  if (firstInput !== undefined) {
+    throw new UserError(`${firstInput.host}: ${firstInput.error.message}; nothing was deployed`, {
+      hints: [...firstInput.error.hints, ...moreInput.map((e) => `${e.host}: ${e.error.message}`)],
+      exitCode: firstInput.error.exitCode,
+    });
   }
-  if (failedPlans.length > 0) {
+  for (const w of warnings) deps.reporter.emit({ kind: 'warning', host: w.host, message: w.message });
+  const failedPlans = planning.filter((o) => !o.ok);
+  if (failedPlans.length > 0 && params.allOrNothing === true) {
     // Nothing was deployed anywhere: a host whose own plan was fine is not "ok" either.
     const failedNames = failedPlans.map((o) => o.host).join(', ');
     return planning.map((o) => (o.ok ? { host: o.host, ok: false, error: `not deployed: planning failed on ${failedNames}`, durationMs: o.durationMs } : { ...o, value: undefined })) as HostOutcome<DeployResult>[];
@@ -156,71 +215,52 @@ export async function deployNodes(deps: DeployDeps, params: DeployParams): Promi
   // With secrets referenced or stored, the manifest key comes from the store's password. With
   // neither, no hash is ever recorded (nothing is wanted), and the sync only removes leftovers
   // from the nodes, so a fixed key serves and no password is asked for.
-  const anySecrets = params.parts !== 'system' && ([...plans.values()].some((p) => p.secrets.length > 0) || storeNames.length > 0);
-  const key = await ManifestKey.derive(anySecrets ? await passwordOnce() : new SecretValue('no-secrets', 'no secrets referenced'));
-  // Every secret value of every node, read and substituted before the first write, so a missing
-  // secret or a bad placeholder in a value stops the deploy with no node changed.
-  const values = new Map<string, Map<string, SecretValue>>();
-  if (params.parts !== 'system') {
-    for (const target of params.targets) {
-      const plan = plans.get(target.name) as DeployPlan;
-      const placeholders = {
-        mode: params.mode,
-        nodes: params.nodes,
-        localhost: { name: target.name, ipv4: target.address, overlayIp: params.nodes.get(target.name)?.overlayIp },
-        ...(params.forwardReferences === undefined ? {} : { forwardReferences: params.forwardReferences }),
-      };
-      const warn = (message: string): void => deps.reporter.emit({ kind: 'warning', host: target.name, message });
-      plan.warnings.forEach(warn);
-      const own = new Map<string, SecretValue>();
-      for (const secret of plan.secrets) {
-        if (!storeNames.includes(secret)) {
-          throw new UserError(`${target.name}: secret ${secret} is referenced but not stored; nothing was deployed`, { hints: [`store it with \`nix-infra secrets store --name ${secret}\``] });
-        }
-        // A pre-build secret is one value in both places, resolved with the full map (localhost.* too).
-        const kind = plan.preBuildSecrets.includes(secret) ? 'pre-build' : 'secret';
-        own.set(secret, substituteSecretValue(await deps.store.read(secret, await passwordOnce()), kind, placeholders, warn));
-      }
-      values.set(target.name, own);
-    }
+  const anySecrets = params.parts !== 'system' && ([...prepared.values()].some((p) => p.plan.secrets.length > 0) || storeNames.length > 0);
+  const key =
+    prepared.size === 0 ? undefined : await (earlyKey ?? ManifestKey.derive(anySecrets ? await passwordOnce() : new SecretValue('no-secrets', 'no secrets referenced')));
+
+  const planned = params.targets.filter((t) => prepared.has(t.name));
+  const opened = new Map([...prepared].map(([name, ready]) => [name, ready.host] as const));
+  const applied = await forEachHost({ ...deps, connector: reusingConnections(deps.connector, opened) }, planned, params.concurrency, async (host) =>
+    applyHost(deps, params, prepared.get(host.target.name) as Prepared, key as ManifestKey),
+  );
+  const byHost = new Map<string, HostOutcome<DeployResult>>(applied.map((o) => [o.host, o]));
+  return planning.map((o) => byHost.get(o.host) ?? ({ ...o, value: undefined } as HostOutcome<DeployResult>));
+}
+
+async function applyHost(deps: DeployDeps, params: DeployParams, ready: Prepared, key: ManifestKey): Promise<DeployResult> {
+  const { host, plan, facts } = ready;
+  const name = host.target.name;
+  const step = (message: string): void => deps.reporter.emit({ kind: 'step', host: name, message });
+  const written = await applyFileSet(host, plan, facts, params.parts !== 'system');
+  const removedAppModuleFiles = [...written.removed];
+  step(`${written.changed.length} of ${written.files} files changed${removedAppModuleFiles.length > 0 ? `, ${removedAppModuleFiles.length} stale app_modules files removed` : ''}`);
+
+  if (params.parts === 'system') {
+    if (params.rebuild) await rebuild(deps, host);
+    return { files: written.files, filesChanged: written.changed.length, removedAppModuleFiles, secrets: { sent: [], unchanged: [], removed: [] }, rebuilt: params.rebuild };
   }
-  const reuse: HostConnector = { ...deps.connector, connect: async (target) => opened.get(target.name) ?? deps.connector.connect(target) };
-
-  return forEachHost({ ...deps, connector: reuse }, params.targets, params.concurrency, async (host) => {
-    const name = host.target.name;
-    const plan = selectParts(plans.get(name) as DeployPlan, name, params.parts);
-    const step = (message: string): void => deps.reporter.emit({ kind: 'step', host: name, message });
-    const sftp = await host.files();
-    for (const dir of plan.directories) await sftp.mkdirp(dir, 0o755);
-    for (const file of [...plan.files, ...plan.appModules]) await sftp.writeFile(file.remotePath, file.content, file.mode);
-    const removedAppModuleFiles = params.parts === 'system' ? [] : await syncAppModules(host, plan);
-    step(`${plan.files.length + plan.appModules.length} files written${removedAppModuleFiles.length > 0 ? `, ${removedAppModuleFiles.length} stale app_modules files removed` : ''}`);
-
-    if (params.parts === 'system') {
-      if (params.rebuild) await rebuild(deps, host);
-      return { files: plan.files.length, removedAppModuleFiles, secrets: { sent: [], unchanged: [], removed: [] }, rebuilt: params.rebuild };
-    }
-    const own = values.get(name) ?? new Map<string, SecretValue>();
-    const secrets: SecretsSyncResult = await syncSecrets(host, {
-      secrets: plan.secrets,
-      preBuild: plan.preBuildSecrets,
-      key,
-      valueFor: async (secret) => {
-        const value = own.get(secret);
-        if (value === undefined) throw new HostStepFailed(`internal: secret ${secret} was not prepared`);
-        return value;
-      },
-    });
-    step(`secrets: ${secrets.sent.length} sent, ${secrets.unchanged.length} unchanged, ${secrets.removed.length} removed`);
-    if (params.rebuild) {
-      step('nixos-rebuild switch');
-      await rebuild(deps, host);
-    }
-    return {
-      files: plan.files.length + plan.appModules.length,
-      removedAppModuleFiles,
-      secrets: { sent: secrets.sent, unchanged: secrets.unchanged, removed: secrets.removed },
-      rebuilt: params.rebuild,
-    };
+  const secrets: SecretsSyncResult = await syncSecrets(host, {
+    secrets: plan.secrets,
+    preBuild: plan.preBuildSecrets,
+    key,
+    known: ready.secretsState,
+    valueFor: async (secret) => {
+      const value = ready.values.get(secret);
+      if (value === undefined) throw new HostStepFailed(`internal: secret ${secret} was not prepared`);
+      return value;
+    },
   });
+  step(`secrets: ${secrets.sent.length} sent, ${secrets.unchanged.length} unchanged, ${secrets.removed.length} removed`);
+  if (params.rebuild) {
+    step('nixos-rebuild switch');
+    await rebuild(deps, host);
+  }
+  return {
+    files: written.files,
+    filesChanged: written.changed.length,
+    removedAppModuleFiles,
+    secrets: { sent: secrets.sent, unchanged: secrets.unchanged, removed: secrets.removed },
+    rebuilt: params.rebuild,
+  };
 }

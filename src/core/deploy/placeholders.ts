@@ -176,6 +176,19 @@ function classify(key: string): Classified {
   return { type: 'unknown' };
 }
 
+/**
+ * The secret names `[%%secrets/<name>%%]` and `[%%pre-build-secrets/<name>%%]` in a text, unique
+ * and sorted, without rendering anything: what a deploy will need, known before any host is reached.
+ */
+export function referencedSecrets(text: string): string[] {
+  const names = new Set<string>();
+  for (const match of text.matchAll(placeholderPattern())) {
+    const cls = classify(match[1] ?? '');
+    if (cls.type === 'secret') names.add(cls.name);
+  }
+  return [...names].sort();
+}
+
 /** Why a trusted public key cannot go into a Nix string list, or undefined. Never quotes the key. */
 function trustedKeyProblem(key: string, index: number): string | undefined {
   if (!/^[A-Za-z0-9._+@-]+:[A-Za-z0-9+/]+={0,2}$/.test(key.trim())) {

@@ -11,6 +11,7 @@ import {
   parseState,
   PRE_BUILD_DIR,
   removeCommand,
+  SCRIPT_NAME,
   SECRETS_DIR,
   stateCommand,
   writeManifestCommand,
@@ -93,6 +94,36 @@ export interface SecretsSyncRequest {
   /** The value to deploy, placeholders already substituted. Called for every name before anything is sent. */
   readonly valueFor: (name: string, use: SecretUse) => Promise<SecretValue>;
   readonly key: ManifestKey;
+  /** What was already read of the two folders (see secretsStateProbes); read again when absent. */
+  readonly known?: KnownSecretsState;
+}
+
+export interface KnownSecretsState {
+  readonly credentials?: DirState;
+  readonly preBuild?: DirState;
+}
+
+/**
+ * The reads syncSecrets starts with, for a caller that batches them with its own (one round trip
+ * instead of two). /root/secrets counts as known only when it exists with mode 0700 already;
+ * otherwise the sync creates and fixes it first, as without these.
+ */
+export function secretsStateProbes(): RemoteCommand[] {
+  const credentials = stateCommand(SECRETS_DIR, false);
+  if (!('argv' in credentials)) throw new Error('internal: state command is not an argv');
+  return [
+    { argv: ['sh', '-c', '[ "$(stat -c %a -- "$1" 2>/dev/null)" = 700 ] || exit 3; shift; exec "$@"', SCRIPT_NAME, SECRETS_DIR, ...credentials.argv] },
+    stateCommand(PRE_BUILD_DIR, false),
+  ];
+}
+
+/** secretsStateProbes' results (exit status and stdout each), as syncSecrets takes them. */
+export function knownSecretsState(results: readonly { readonly exitCode: number; readonly stdout: Buffer }[]): KnownSecretsState {
+  const [credentials, preBuild] = results;
+  return {
+    ...(credentials?.exitCode === 0 ? { credentials: parseState(credentials.stdout) } : {}),
+    ...(preBuild?.exitCode === 0 ? { preBuild: parseState(preBuild.stdout) } : {}),
+  };
 }
 
 export interface DirSyncResult {
@@ -157,6 +188,7 @@ export async function syncSecrets(host: RemoteHost, request: SecretsSyncRequest)
   const regular = await syncDir(host, {
     dir: SECRETS_DIR,
     create: true,
+    known: request.known?.credentials,
     wanted: wantedCredentials,
     send: (name) => encryptCommand(name),
     removable: (state) => state.entries.filter((e) => (e.type === 'f' || e.type === 'l') && secretNameProblem(e.name) === undefined).map((e) => e.name),
@@ -165,6 +197,7 @@ export async function syncSecrets(host: RemoteHost, request: SecretsSyncRequest)
     dir: PRE_BUILD_DIR,
     // Shared with other tools: created (by the first write) only when there is a key to write.
     create: false,
+    known: request.known?.preBuild,
     wanted: wantedPreBuild,
     send: (name) => writePreBuildCommand(name),
     removable: (state) => {
@@ -192,6 +225,8 @@ interface DirPlan {
   readonly dir: string;
   /** Create the directory (0700) even when nothing is written to it. */
   readonly create: boolean;
+  /** The folder as already read in this run, if it was. */
+  readonly known: DirState | undefined;
   readonly wanted: ReadonlyMap<string, Wanted>;
   readonly send: (name: string) => RemoteCommand;
   /** Names in the directory that this sync may delete when they are not wanted. */
@@ -199,7 +234,7 @@ interface DirPlan {
 }
 
 async function syncDir(host: RemoteHost, plan: DirPlan): Promise<DirSyncResult> {
-  const state = parseState((await run(host, stateCommand(plan.dir, plan.create), `cannot read ${plan.dir}`)).stdout);
+  const state = plan.known ?? parseState((await run(host, stateCommand(plan.dir, plan.create), `cannot read ${plan.dir}`)).stdout);
   const recorded = parseManifest(state.manifest);
   const files = new Set(state.entries.filter((e) => e.type === 'f').map((e) => e.name));
 

@@ -1,5 +1,6 @@
 import type { PkiEngine, DistinguishedName } from '../../ports/pki.js';
 import type { Workspace } from '../../ports/workspace.js';
+import { envValue } from '../../config/env.js';
 import { UserError } from '../../domain/errors.js';
 import type { SecretValue } from '../../domain/secret-value.js';
 import type { CoreContext } from '../context.js';
@@ -73,13 +74,23 @@ export interface CreateCaDeps {
  * missing; every artefact that exists is kept as it is, so a second run changes nothing and an
  * interrupted run resumes where it stopped.
  */
-export async function prepareCertificateAuthority(deps: CreateCaDeps): Promise<() => Promise<void>> {
+export interface PreparedCa {
+  /** Writes what is missing. */
+  readonly apply: () => Promise<void>;
+  /** Values the operator typed (none of them was in the environment), keyed by variable name. */
+  readonly typed: { readonly texts: Readonly<Record<string, string>>; readonly passwords: readonly SecretValue[] };
+}
+
+export async function prepareCertificateAuthority(deps: CreateCaDeps): Promise<PreparedCa> {
   const { ctx, workspace: ws } = deps;
   const plan = await planCa(ws);
   const needsCerts = plan.rootCert || plan.intermediateCert;
   const needsRootPass = plan.rootKey || plan.rootCert || plan.intermediateCert;
   const needsIntermediatePass = plan.intermediateKey || plan.intermediateCert;
 
+  // What the environment lacks is what the operator will be asked for.
+  const unset = (key: string): boolean => envValue(ctx.env, key) === undefined;
+  const emailAsked = unset('CERT_EMAIL');
   const subject = needsCerts || (await ws.stat(caLayout.root.opensslConfig)) === undefined ? await obtainCaSubject(ctx) : undefined;
   const rootPass = needsRootPass
     ? await obtainPassword(ctx, { envKeys: ['CA_PASS'], label: 'CA root password', confirm: plan.rootKey })
@@ -95,7 +106,9 @@ export async function prepareCertificateAuthority(deps: CreateCaDeps): Promise<(
     rootKey: plan.rootKey ? undefined : await openKey(deps, caLayout.root.key, rootPass),
     intermediateKey: plan.intermediateKey ? undefined : await openKey(deps, caLayout.intermediate.key, intermediatePass),
   };
-  return () => applyCa(deps, plan, inputs);
+  const passwords = [rootPass, intermediatePass].filter((pass): pass is SecretValue => pass !== undefined && unset(pass.name));
+  const texts: Record<string, string> = subject !== undefined && emailAsked ? { CERT_EMAIL: subject.email } : {};
+  return { apply: () => applyCa(deps, plan, inputs), typed: { texts, passwords } };
 }
 
 interface CaInputs {

@@ -1,6 +1,6 @@
 import { UserError } from '../../domain/errors.js';
 import type { LocalFiles } from '../../ports/local-files.js';
-import { isCloudKeyRing, type OwnershipLabels, type ServerFactory, type ServerInfo, type ServerProvider } from '../../ports/provider.js';
+import { isCloudKeyRing, type NodeAttributes, type OwnershipLabels, type ServerFactory, type ServerInfo, type ServerProvider } from '../../ports/provider.js';
 import type { Reporter } from '../../ports/reporter.js';
 import { progressOf } from './provider-events.js';
 
@@ -10,6 +10,8 @@ export interface CloudServerOptions {
   /** The image servers boot before conversion. */
   readonly image: string;
   readonly placementGroup: string;
+  /** Tags, role and tier the new servers are labelled with. */
+  readonly attributes: NodeAttributes;
 }
 
 export interface CloudRequest {
@@ -35,7 +37,7 @@ export async function ensureCloudServers(
   provider: ServerProvider & ServerFactory,
   request: CloudRequest,
 ): Promise<CloudServers> {
-  const { machineType, location, image, placementGroup } = request.options;
+  const { machineType, location, image, placementGroup, attributes } = request.options;
   const missing = [machineType === undefined ? '--machine-type (e.g. cx22)' : undefined, location === undefined ? '--location (e.g. fsn1)' : undefined].filter(
     (flag): flag is string => flag !== undefined,
   );
@@ -56,7 +58,7 @@ export async function ensureCloudServers(
   }
   const outcomes = await provider.ensureServers(
     {
-      servers: request.names.map((name) => ({ name, machineType, location, image: image ?? 'ubuntu-24.04' })),
+      servers: request.names.map((name) => ({ name, machineType, location, image: image ?? 'ubuntu-24.04', ...(attributes === undefined ? {} : { attributes }) })),
       labels: request.labels,
       sshKeyName: request.sshKeyName,
       ...(placementGroup === undefined ? {} : { placementGroup }),

@@ -5,11 +5,15 @@ import {
   FIRST_REBUILD,
   INSTALL_SCRIPT_PATH,
   installCommand,
+  NIXOS_HOST_KEY_PUB,
   PROVISION_DIR,
+  READ_NIXOS_HOST_KEY,
   REBOOT_SOON,
   STAGED_CONFIGURATION_PATH,
   type InstallRequest,
 } from '../../remote/nixos-install.js';
+import { HostKeyMismatch } from '../../domain/errors.js';
+import { parsePublicKeyLine, type HostKey } from '../../remote/known-hosts.js';
 import { HostStepFailed } from '../remote/fanout.js';
 import { lineEmitter, outputTail } from '../remote/output-lines.js';
 
@@ -81,8 +85,9 @@ function preflight(facts: HostFacts): void {
 /**
  * Converts one machine to NixOS, waiting on facts rather than sleeps:
  * facts -> upload configuration.nix and the install script -> nixos-infect (no reboot) ->
- * reboot -> wait for a NEW boot id -> verify /etc/NIXOS, os-release and nixos-version ->
- * pin the new host key (only now: it legitimately changed) -> first `nixos-rebuild switch`.
+ * read the host key NixOS will present (still over the trusted connection) -> reboot -> wait for
+ * a NEW boot id, accepting only that key -> verify /etc/NIXOS, os-release and nixos-version ->
+ * pin that key -> first `nixos-rebuild switch`.
  * A machine that already runs NixOS is left alone.
  */
 export async function convertHost(deps: ConversionDeps, host: RemoteHost, plan: ConversionPlan): Promise<ConversionResult> {
@@ -113,12 +118,13 @@ export async function convertHost(deps: ConversionDeps, host: RemoteHost, plan: 
     return { status: 'mutated', before: before.os.prettyName, arch: before.arch };
   }
 
+  const nextKey = await readNixosHostKey(host);
   step('rebooting into NixOS');
   const reboot = await host.exec(REBOOT_SOON);
   if (reboot.exitCode !== 0) throw new ConversionFailed(`could not schedule the reboot (exit ${reboot.exitCode ?? 'none'})`, outputTail(reboot.stdout, reboot.stderr), true);
   host.close();
 
-  const { host: rebooted, facts: after } = await waitForNewBoot(deps, host, before.bootId, plan);
+  const { host: rebooted, facts: after } = await waitForNewBoot(deps, host, before.bootId, nextKey, plan);
   try {
     if (!(runsNixos(after) && after.nixosMarker && after.nixosVersion !== '')) {
       throw new ConversionFailed(
@@ -130,8 +136,8 @@ export async function convertHost(deps: ConversionDeps, host: RemoteHost, plan: 
     if (before.defaultRoute !== '' && after.defaultRoute === '') {
       throw new ConversionFailed('lost its default route in the conversion', [`before: ${before.defaultRoute}`, 'check networking.nix on the node'], false);
     }
-    // Verified: this is our machine running NixOS, so its new host key is the one to pin.
-    await deps.connector.pinPresentedKey(rebooted);
+    // Verified, over a connection that presented the key read before the reboot: pin it.
+    await deps.connector.pinHostKey(host.target, nextKey);
     step(`runs NixOS ${after.nixosVersion}; first nixos-rebuild switch`);
     const rebuildLines = lineEmitter(deps.reporter, name);
     const rebuild = await rebooted.exec(FIRST_REBUILD, { onOutput: (stream, chunk) => rebuildLines.push(stream, chunk) });
@@ -146,8 +152,23 @@ export async function convertHost(deps: ConversionDeps, host: RemoteHost, plan: 
 }
 
 /**
- * Reconnects until the machine answers with a boot id other than `oldBootId`. Connections are
- * provisional: the host key changes with the conversion, and is pinned only after verification.
+ * The public half of the host key the converted system will serve. Read over the connection
+ * whose key is pinned, so it is this machine's word; after the reboot nothing else is accepted.
+ */
+async function readNixosHostKey(host: RemoteHost): Promise<HostKey> {
+  const read = await host.exec(READ_NIXOS_HOST_KEY);
+  const key = read.exitCode === 0 ? parsePublicKeyLine(read.stdout.toString('utf8')) : undefined;
+  if (key === undefined) {
+    throw new ConversionFailed(`could not read the host key NixOS will use (${NIXOS_HOST_KEY_PUB}); not rebooting`, outputTail(read.stdout, read.stderr), true);
+  }
+  return key;
+}
+
+/**
+ * Reconnects until the machine answers with a boot id other than `oldBootId`. Every connection
+ * must present `expectedKey` (read before the reboot); a host with another key is refused before
+ * it learns anything, and the conversion fails at once (no retry: that host is still there).
+ * Nothing is pinned here: the caller pins `expectedKey` once the host checked out.
  * A connection that still sees the old boot id (the reboot has not started) is dropped and tried
  * again. Bounded by `rebootTimeoutMs`; the error says what was waited for and the last obstacle.
  */
@@ -155,6 +176,7 @@ async function waitForNewBoot(
   deps: ConversionDeps,
   old: RemoteHost,
   oldBootId: string,
+  expectedKey: HostKey,
   plan: ConversionPlan,
 ): Promise<{ host: RemoteHost; facts: HostFacts }> {
   const start = deps.now().getTime();
@@ -173,8 +195,11 @@ async function waitForNewBoot(
     }
     let candidate: RemoteHost;
     try {
-      candidate = await deps.connector.connect(old.target, { hostKey: 'provisional', timeoutMs: Math.max(1000, Math.min(remaining, 30_000)) });
+      candidate = await deps.connector.connect(old.target, { hostKey: { expect: expectedKey }, timeoutMs: Math.max(1000, Math.min(remaining, 30_000)) });
     } catch (err) {
+      if (err instanceof HostKeyMismatch) {
+        throw new ConversionFailed(`after the reboot, ${old.target.address} presented another host key than the one read before it: refused`, err.hints, false);
+      }
       lastObstacle = (err as Error).message;
       continue;
     }

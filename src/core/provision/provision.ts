@@ -1,7 +1,7 @@
 import { UserError } from '../../domain/errors.js';
-import { isHostnameLabel } from '../../domain/names.js';
+import { isAttributeWord, isHostnameLabel } from '../../domain/names.js';
 import type { LocalFiles } from '../../ports/local-files.js';
-import { isServerFactory, type OwnershipLabels, type ServerInfo, type ServerProvider } from '../../ports/provider.js';
+import { isServerFactory, type NodeAttributes, type OwnershipLabels, type ServerInfo, type ServerProvider } from '../../ports/provider.js';
 import type { HostTarget } from '../../ports/remote-host.js';
 import type { Workspace } from '../../ports/workspace.js';
 import { checkInfectSource, checkMutationName, checkNixosVersion, type InfectSource } from '../../remote/nixos-install.js';
@@ -65,6 +65,7 @@ export async function provisionNodes(deps: ProvisionDeps, params: ProvisionParam
   const nixosVersion = checkNixosVersion(params.nixosVersion);
   const source = checkInfectSource(params.source);
   const mutation = params.mutation === undefined ? undefined : checkMutationName(params.mutation);
+  checkAttributes(params.cloud.attributes);
   if ((await deps.project.stat('configuration.nix')) === undefined) {
     throw new UserError(`configuration.nix: not found in ${deps.project.root}`, { hints: ['create the project with `nix-infra init`, which writes it'] });
   }
@@ -88,7 +89,8 @@ export async function provisionNodes(deps: ProvisionDeps, params: ProvisionParam
     failedEarly.push(...cloud.failed.map((f) => ({ host: f.name, ok: false, error: f.reason, durationMs: 0 })));
     for (const server of servers) origin.set(server.name, created.has(server.name) ? 'created' : 'existing');
   } else {
-    const ignored = (['machineType', 'location', 'placementGroup'] as const).filter((key) => params.cloud[key] !== undefined);
+    const attributes = params.cloud.attributes;
+    const ignored = (['machineType', 'location', 'placementGroup', 'attributes'] as const).filter((key) => params.cloud[key] !== undefined && (key !== 'attributes' || hasAttributes(attributes)));
     if (ignored.length > 0) {
       deps.reporter.emit({ kind: 'warning', message: `${deps.provider.name} creates no servers: ${ignored.map(flagName).join(', ')} ignored; the nodes must be in servers.yaml` });
     }
@@ -136,8 +138,25 @@ export async function provisionNodes(deps: ProvisionDeps, params: ProvisionParam
   return names.map((name) => byName.get(name) as HostOutcome<ProvisionedNode>);
 }
 
-function flagName(key: 'machineType' | 'location' | 'placementGroup'): string {
-  return { machineType: '--machine-type', location: '--location', placementGroup: '--placement-group' }[key];
+/** Tags, role and tier become labels: words only, checked before any server is created. */
+function checkAttributes(attributes: NodeAttributes | undefined): void {
+  const words: [string, string][] = [
+    ...(attributes?.tags ?? []).map((tag): [string, string] => ['--tag', tag]),
+    ...(attributes?.role === undefined ? [] : [['--role', attributes.role] as [string, string]]),
+    ...(attributes?.tier === undefined ? [] : [['--tier', attributes.tier] as [string, string]]),
+  ];
+  const bad = words.find(([, value]) => !isAttributeWord(value));
+  if (bad !== undefined) {
+    throw new UserError(`${bad[0]} ${JSON.stringify(bad[1])}: not a valid word`, { hints: ['1-63 letters, digits, ".", "_" or "-", starting and ending with a letter or digit'] });
+  }
+}
+
+function hasAttributes(attributes: NodeAttributes | undefined): boolean {
+  return (attributes?.tags?.length ?? 0) > 0 || attributes?.role !== undefined || attributes?.tier !== undefined;
+}
+
+function flagName(key: 'machineType' | 'location' | 'placementGroup' | 'attributes'): string {
+  return { machineType: '--machine-type', location: '--location', placementGroup: '--placement-group', attributes: '--role/--tier/--tag (set them in servers.yaml)' }[key];
 }
 
 /** configuration.nix for one node: nodeName, nixVersion and sshKey (the node's public key). */

@@ -75,3 +75,17 @@ async function runOne<T>(deps: FanoutDeps, target: HostTarget, work: (host: Remo
     };
   }
 }
+
+/**
+ * `connector`, except that `connect` first answers with a connection from `opened` (a second pass
+ * over hosts that are still connected from the first). Every other method is the connector's
+ * own, called on it: a spread copy would lose methods that live on its class.
+ */
+export function reusingConnections(connector: HostConnector, opened: ReadonlyMap<string, RemoteHost>): HostConnector {
+  return {
+    connect: async (target, options) => opened.get(target.name) ?? connector.connect(target, options),
+    pinHostKey: (target, key) => connector.pinHostKey(target, key),
+    forgetHostKey: (target) => connector.forgetHostKey(target),
+    closeAll: () => connector.closeAll(),
+  };
+}

@@ -17,6 +17,12 @@ const MAX_PER_PAGE = 50;
 /** 50 000 items at 50 per page: far beyond any project, low enough to stop a runaway loop. */
 const MAX_PAGES = 1000;
 
+/** Answers of an API that is briefly unavailable; a GET that got one is tried again. */
+const TRANSIENT = new Set([502, 503, 504]);
+const MAX_TRANSIENT_RETRIES = 3;
+/** 1 s, 2 s, 4 s: about as long as the action polls tolerate failing rounds. */
+const TRANSIENT_BACKOFF_MS = 1000;
+
 export interface HetznerClientOptions {
   readonly token: string;
   /** `HCLOUD_ENDPOINT`, e.g. `http://127.0.0.1:4000/v1`; defaults to the public API. */
@@ -161,13 +167,20 @@ export class HetznerClient {
   }
 
   /**
-   * One request, retried on 429 (the API did not process it, so this is safe for POST too).
+   * One request, retried on 429 (the API did not process it, so this is safe for POST too), and a
+   * GET also on 502/503/504 (a read repeated changes nothing; a POST might have been processed).
    * `operation` names what the operator asked for ("listing servers") in every error.
    */
   async request(operation: string, method: string, path: string, options: { query?: Query; body?: unknown } = {}): Promise<unknown> {
+    let unavailable = 0;
     for (let attempt = 0; ; attempt += 1) {
       const response = await this.send(operation, method, path, options);
       if (response.status >= 200 && response.status < 300) return response.data;
+      if (method === 'GET' && TRANSIENT.has(response.status) && unavailable < MAX_TRANSIENT_RETRIES) {
+        await this.sleep(TRANSIENT_BACKOFF_MS * 2 ** unavailable);
+        unavailable += 1;
+        continue;
+      }
       if (response.status !== 429) throw this.failure(operation, response);
       const waitMs = rateLimitWaitMs(response.headers, this.now());
       if (attempt >= this.maxRetries) {

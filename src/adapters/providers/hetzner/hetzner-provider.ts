@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { OperationFailed } from '../../../domain/errors.js';
 import type {
+  AdoptResult,
   CloudKeyRing,
   CloudSshKey,
   DestroyOutcome,
@@ -9,10 +10,12 @@ import type {
   OwnershipLabels,
   ProviderCapabilities,
   ProviderEvent,
+  ServerAdopter,
   ServerFactory,
   ServerInfo,
   ServerProvider,
 } from '../../../ports/provider.js';
+import { adoptServers } from './adopt.js';
 import { field, HetznerClient, type HetznerClientOptions } from './client.js';
 import { notOurs } from './labels.js';
 import { toServerInfo } from './server-info.js';
@@ -41,7 +44,7 @@ const MIN_POLL_INTERVAL_MS = 1000;
  * Servers in a Hetzner Cloud project: listing, creating and deleting them in batches (with
  * spread placement groups), and the cloud SSH keys they are created with.
  */
-export class HetznerProvider implements ServerProvider, ServerFactory, CloudKeyRing {
+export class HetznerProvider implements ServerProvider, ServerFactory, ServerAdopter, CloudKeyRing {
   readonly name = 'Hetzner Cloud';
   readonly capabilities: ProviderCapabilities = {
     createServers: true,
@@ -100,6 +103,10 @@ export class HetznerProvider implements ServerProvider, ServerFactory, CloudKeyR
     const wanted = new Set(names);
     const raw = await this.client.listAll('listing servers', '/servers', 'servers');
     return raw.filter((server) => wanted.has(field(server, 'name') as string) && notOurs(server, labels.project) === undefined).map((server) => field(server, 'name') as string);
+  }
+
+  adoptServers(names: readonly string[], labels: OwnershipLabels, confirm: (adoptable: readonly string[]) => Promise<boolean>): Promise<AdoptResult> {
+    return adoptServers(this.client, names, labels, this.batch.concurrency, confirm);
   }
 
   addSshKey(name: string, publicKey: string): Promise<{ key: CloudSshKey; added: boolean }> {

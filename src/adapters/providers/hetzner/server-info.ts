@@ -1,6 +1,7 @@
 import { OperationFailed } from '../../../domain/errors.js';
 import type { ServerInfo } from '../../../ports/provider.js';
 import { field } from './client.js';
+import { attributesFromLabels } from './labels.js';
 
 /** A server as the API describes it, reduced to what the CLI shows and connects to. */
 export function toServerInfo(raw: unknown, operation: string): ServerInfo {
@@ -21,6 +22,7 @@ export function toServerInfo(raw: unknown, operation: string): ServerInfo {
     port: 22,
     provider: 'hetzner',
     ...(parts.length === 0 ? {} : { description: parts.join(' ') }),
+    ...attributesFromLabels(raw),
   };
 }
 

@@ -17,7 +17,7 @@ import type {
 import { createLimiter } from '../../../util/concurrency.js';
 import { startedActions, waitForActions, type ActionState, type WaitOptions, type WaitResult } from './actions.js';
 import { describeFailure, field, HetznerApiError, type HetznerClient } from './client.js';
-import { checkOwnershipLabels, notOurs, serverLabels } from './labels.js';
+import { attributeLabels, checkOwnershipLabels, serverLabels, serverNotOurs } from './labels.js';
 import { allocatePlacement, removeEmptiedGroups } from './placement-groups.js';
 import { idOf, toServerInfo } from './server-info.js';
 import { requireSshKey } from './ssh-keys.js';
@@ -29,7 +29,7 @@ export interface BatchSettings extends WaitOptions {
 
 type Emit = (event: ProviderEvent) => void;
 
-function checkUnique(names: readonly string[]): void {
+export function checkUnique(names: readonly string[]): void {
   const seen = new Set<string>();
   for (const name of names) {
     if (seen.has(name)) throw new UserError(`server ${name} is named twice in one request`);
@@ -38,7 +38,7 @@ function checkUnique(names: readonly string[]): void {
 }
 
 /** Every server of the project, all pages, by name: the one listing a batch is planned from. */
-async function serversByName(client: HetznerClient, onEvent: Emit): Promise<Map<string, unknown>> {
+export async function serversByName(client: HetznerClient, onEvent: Emit): Promise<Map<string, unknown>> {
   onEvent({ kind: 'step', message: 'looking up existing servers' });
   const byName = new Map<string, unknown>();
   for (const raw of await client.listAll('listing servers', '/servers', 'servers')) {
@@ -64,7 +64,7 @@ function createBody(server: ServerRequest, request: EnsureServersRequest, placem
     location: server.location,
     image: server.image,
     ssh_keys: [request.sshKeyName],
-    labels: serverLabels(request.labels),
+    labels: { ...serverLabels(request.labels), ...attributeLabels(server.attributes) },
     public_net: { enable_ipv4: true, enable_ipv6: true },
     ...(placementGroup === undefined ? {} : { placement_group: placementGroup }),
     start_after_create: true,
@@ -111,6 +111,7 @@ async function readyServer(client: HetznerClient, started: Started): Promise<Ser
 
 export async function ensureServers(client: HetznerClient, request: EnsureServersRequest, settings: BatchSettings, onEvent: Emit): Promise<EnsureOutcome[]> {
   checkOwnershipLabels(request.labels);
+  for (const server of request.servers) attributeLabels(server.attributes);
   checkUnique(request.servers.map((server) => server.name));
   if (request.servers.length === 0) return [];
 
@@ -123,7 +124,7 @@ export async function ensureServers(client: HetznerClient, request: EnsureServer
       missing.push(server);
       continue;
     }
-    const reason = notOurs(raw, request.labels.project);
+    const reason = serverNotOurs(raw, server.name, request.labels);
     outcomes.set(
       server.name,
       reason === undefined
@@ -188,7 +189,7 @@ export async function destroyServers(
   const ours: string[] = [];
   for (const name of names) {
     const raw = existing.get(name);
-    const reason = raw === undefined ? undefined : notOurs(raw, labels.project);
+    const reason = raw === undefined ? undefined : serverNotOurs(raw, name, labels);
     if (raw === undefined) outcomes.set(name, { name, state: 'absent' });
     else if (reason !== undefined) outcomes.set(name, { name, state: 'refused', reason });
     else ours.push(name);

@@ -1,0 +1,61 @@
+import os from 'node:os';
+import path from 'node:path';
+import { JsonlAuditLog } from '../adapters/jsonl-audit-log.js';
+import { parseNixFile } from '../adapters/nix-parse.js';
+import { NodeProjectFiles } from '../adapters/project-files.js';
+import { Ssh2Connector } from '../adapters/ssh/ssh2-connector.js';
+import { envValue } from '../config/env.js';
+import { parseGrants } from '../core/mcp/permissions.js';
+import { checkSshKeyName } from '../domain/names.js';
+import type { McpDeps } from '../mcp/deps.js';
+import type { ProjectSession } from './base-command.js';
+import { openProvider } from './open-provider.js';
+
+export interface McpOptions {
+  readonly allow: readonly string[];
+  readonly dev: boolean;
+  readonly sshKeyName: string | undefined;
+  readonly connectTimeoutSeconds: number;
+  readonly toolTimeoutSeconds: number;
+  readonly maxOutputBytes: number;
+  readonly version: string;
+}
+
+/** Protected tiers until the project can set its own (the inventory's settings). */
+const DEFAULT_PROTECTED_TIERS = ['prod'];
+
+/** Builds what the MCP tools run on: every input checked here, before the server answers anything. */
+export async function openMcpSession(session: ProjectSession, options: McpOptions): Promise<McpDeps> {
+  const grants = parseGrants(options.allow);
+  let defaultKeyPath: string | undefined;
+  if (options.sshKeyName !== undefined) {
+    checkSshKeyName(options.sshKeyName);
+    defaultKeyPath = path.join(session.workingDir, 'ssh', options.sshKeyName);
+  }
+  const provider = await openProvider(session);
+  // Fail at start, not on the first tool call, when the inventory is broken.
+  await provider.listServers();
+  const connector = new Ssh2Connector({
+    knownHostsFile: path.join(session.workingDir, 'ssh', 'known_hosts'),
+    connectTimeoutMs: options.connectTimeoutSeconds * 1000,
+    maxHandshakes: 8,
+    acceptChangedKeyFor: new Set(),
+    agentSocket: envValue(session.ctx.env, 'SSH_AUTH_SOCK'),
+    refuseFirstContact: true,
+  });
+  return {
+    version: options.version,
+    listServers: () => provider.listServers(),
+    connector,
+    defaultKeyPath,
+    files: new NodeProjectFiles(session.workingDir),
+    audit: new JsonlAuditLog(session.workingDir),
+    operator: `${os.userInfo().username}@${os.hostname()}`,
+    grants,
+    protectedTiers: DEFAULT_PROTECTED_TIERS,
+    dev: options.dev,
+    limits: { timeoutMs: options.toolTimeoutSeconds * 1000, maxBytes: options.maxOutputBytes },
+    parseNix: parseNixFile,
+    now: session.ctx.now,
+  };
+}
