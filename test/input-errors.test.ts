@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
@@ -163,6 +163,49 @@ describe('SSH key files', () => {
       assert.equal(code, 2, stderr);
       assert.ok(stderr.startsWith(`Error: ${keyPath}: permissions 0${mode.toString(8)} are too open`), stderr);
       assert.ok(stderr.includes(`hint: run: chmod 600 ${keyPath}`), stderr);
+    }
+  });
+});
+
+describe('deploy input errors are found while planning, before any host', () => {
+  /** A minimal fleet project; node001 is unreachable, so reaching it would fail with exit 1. */
+  async function deployProject(t: TestContext): Promise<string> {
+    const { dir } = await project(t);
+    await exec('ssh-keygen', ['-y', '-f', path.join(dir, 'ssh', 'node-key')]).then(({ stdout }) => writeFile(path.join(dir, 'ssh', 'node-key.pub'), stdout));
+    await mkdir(path.join(dir, 'node_types'));
+    await mkdir(path.join(dir, 'nodes'));
+    await writeFile(path.join(dir, 'configuration.nix'), '{ networking.hostName = "[%%nodeName%%]"; }\n');
+    await writeFile(path.join(dir, 'flake.nix'), '{ }\n');
+    await writeFile(path.join(dir, 'node_types', 'standalone_machine.nix'), '{ }\n');
+    await writeFile(path.join(dir, 'nodes', 'node001.nix'), '{\n  # the node file\n}\n');
+    return dir;
+  }
+
+  const deploy = (dir: string, ...extra: string[]) =>
+    runCli(['fleet', 'deploy-apps', '-d', dir, '--target', 'node001', '--connect-timeout', '1', '--batch', ...(extra.includes('--nixos-version') ? [] : ['--nixos-version', '25.05']), ...extra]);
+
+  it('a project that plans cleanly does try to reach the host (the control case)', async (t) => {
+    const dir = await deployProject(t);
+    const { code, stderr } = await deploy(dir);
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /node001: .*cannot connect to 192\.0\.2\.10:22/);
+  });
+
+  it('each input error: exit 2 with one message, nothing per host', async (t) => {
+    const cases: Array<[string, (dir: string) => Promise<unknown>, string[], RegExp]> = [
+      ['unknown placeholder key', (dir) => writeFile(path.join(dir, 'nodes', 'node001.nix'), '{\n  x = "[%%node001.ipv5%%]";\n}\n'), [], /^Error: nodes\/node001\.nix:2: unknown placeholder \[%%node001\.ipv5%%\]/],
+      ['bad --nixos-version', async () => undefined, ['--nixos-version', '25.5; reboot'], /^Error: --nixos-version must be a NixOS release such as 25\.05/],
+      ['--node-module outside node_types/', async () => undefined, ['--node-module', '../etc/passwd.nix'], /^Error: --node-module must be a file in node_types\//],
+      ['missing configuration.nix', (dir) => rm(path.join(dir, 'configuration.nix')), [], /^Error: configuration\.nix: not found in /],
+      ['missing node type', (dir) => rm(path.join(dir, 'node_types', 'standalone_machine.nix')), [], /^Error: node_types\/standalone_machine\.nix: not found in /],
+    ];
+    for (const [what, breakIt, extra, pattern] of cases) {
+      const dir = await deployProject(t);
+      await breakIt(dir);
+      const { code, stderr } = await deploy(dir, ...extra);
+      assert.equal(code, 2, `${what}: ${stderr}`);
+      assert.match(stderr, pattern, what);
+      assert.doesNotMatch(stderr, /node001: |cannot connect|ok, \d+ failed/, `${what}: reported per host`);
     }
   });
 });

@@ -186,8 +186,8 @@ describe('MCP server on sandbox hosts', { skip, timeout: 240_000 }, () => {
     const client = await connectClient(t);
     const nodes = await call(client, 'list_nodes', {});
     assert.deepEqual((nodes.structuredContent as { nodes: unknown[] }).nodes, [
-      { name: 'node001', address: sandbox.hosts[0]?.ip, provider: 'self-hosted' },
-      { name: 'node002', address: sandbox.hosts[1]?.ip, provider: 'self-hosted' },
+      { name: 'node001', address: sandbox.hosts[0]?.ip, provider: 'self-hosted', tags: [] },
+      { name: 'node002', address: sandbox.hosts[1]?.ip, provider: 'self-hosted', tags: [] },
     ]);
 
     const before = (await sandbox.calls('node002')).length;
@@ -290,11 +290,29 @@ describe('MCP server on sandbox hosts', { skip, timeout: 240_000 }, () => {
     assert.equal(restarted.isError, undefined, text(restarted));
     assert.deepEqual((await sandbox.calls('node002')).slice(before), [['systemctl', 'restart', '--', 'nginx.service']]);
 
+    // With tiers in servers.yaml: a test-tier grant reaches test nodes only; "all" never reaches prod.
+    const yamlPath = path.join(dir, 'servers.yaml');
+    const original = await readFile(yamlPath, 'utf8');
+    const tiered = original.replace(/^(  node001:\n)/m, '$1    tier: test\n    role: web\n').replace(/^(  node002:\n)/m, '$1    tier: prod\n');
+    assert.notEqual(tiered, original);
+    await writeFile(yamlPath, tiered);
+    const tierClient = await connectClient(t, { grants: parseGrants(['restart-unit:test', 'restart-unit:all']) });
+    const selected = await call(tierClient, 'list_nodes', { selector: 'tier:test+role:web' });
+    assert.deepEqual((selected.structuredContent as { nodes: Array<{ name: string }> }).nodes.map((n) => n.name), ['node001']);
+    const onTest = await call(tierClient, 'restart_unit', { node: 'node001', unit: 'nginx' });
+    assert.equal(onTest.isError, undefined, text(onTest));
+    const onProd = await call(tierClient, 'restart_unit', { node: 'node002', unit: 'nginx' });
+    assert.equal(onProd.isError, true);
+    assert.match(text(onProd), /node002 is in tier prod; this server may restart units only on: test, all/);
+    await writeFile(yamlPath, original);
+
     const lines = (await readFile(path.join(dir, '.nix-infra', 'audit.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     const restarts = lines.filter((l) => l.command === 'mcp restart_unit');
-    assert.deepEqual(restarts.slice(-2).map((l) => [l.result, l.nodes, l.arguments]), [
+    assert.deepEqual(restarts.slice(-4).map((l) => [l.result, l.nodes, l.arguments]), [
       ['refused', [], { node: 'node002', unit: 'nginx' }],
       ['ok', ['node002'], { node: 'node002', unit: 'nginx' }],
+      ['ok', ['node001'], { node: 'node001', unit: 'nginx' }],
+      ['refused', [], { node: 'node002', unit: 'nginx' }],
     ]);
     assert.equal((await stat(path.join(dir, '.nix-infra', 'audit.jsonl'))).mode & 0o777, 0o600);
     const all = await readFile(path.join(dir, '.nix-infra', 'audit.jsonl'), 'utf8');

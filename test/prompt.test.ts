@@ -12,7 +12,8 @@ const exec = promisify(execFile);
 
 /** Runs the CLI on a pseudo-terminal, answering prompts in order. */
 async function onTerminal(args: string[], answers: Array<[string, string]>): Promise<{ exit: number; transcript: string }> {
-  const spec = JSON.stringify({ argv: [process.execPath, path.join(repoRoot, 'bin', 'run.js'), ...args], answers });
+  // Generous waits: creating a CA on a busy CI machine takes many seconds; nothing here is timed.
+  const spec = JSON.stringify({ argv: [process.execPath, path.join(repoRoot, 'bin', 'run.js'), ...args], answers, timeout: 60 });
   const { stdout } = await exec('python3', [path.join(repoRoot, 'test', 'support', 'pty_run.py'), spec], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', TERM: 'dumb' },
   });

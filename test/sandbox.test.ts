@@ -139,6 +139,78 @@ test('sandbox hosts', { skip: canRunSandbox() ? false : 'needs root on Linux', t
     assert.equal(back.stdout, 'hello\n', 'the host kept its files');
   });
 
+  await t.test('nixos-rebuild models store paths, generations, the current and booted system as NixOS does', async () => {
+    const host = three.name;
+    const sh = async (command: string): Promise<string> => {
+      const result = await sandbox.exec(host, ['bash', '-c', command]);
+      assert.equal(result.code, 0, `${command}: ${result.stderr}`);
+      return result.stdout.trim();
+    };
+    const writeConfig = (web: string, extra = ''): Promise<string> =>
+      sh(`mkdir -p /etc/nixos && printf '%s\n' '{ ... }: { imports = [ ./web.nix ]; services.openssh.enable = true;${extra} }' > /etc/nixos/configuration.nix && printf '%s\n' '${web}' > /etc/nixos/web.nix`);
+    const state = async (): Promise<{ current: string; profile: string; generation: string }> => ({
+      current: await sh('readlink -f /run/current-system || true'),
+      profile: await sh('readlink -f /nix/var/nix/profiles/system || true'),
+      generation: await sh('readlink /nix/var/nix/profiles/system || true'),
+    });
+
+    await writeConfig('{ systemd.services.web = { script = "v1"; }; }');
+    await sh('nixos-rebuild switch');
+    const first = await state();
+    assert.match(first.current, /^\/nix\/store\/[0-9a-f]{32}-nixos-system-node003$/);
+    assert.equal(first.profile, first.current);
+    assert.equal(first.generation, 'system-1-link');
+    assert.equal(await sh('cat /run/current-system/units | cut -d" " -f1 | paste -sd,'), 'openssh.service,web.service');
+    assert.equal(await sh('cat /var/log/nix-infra-sandbox/activation.log'), 'start openssh.service\nstart web.service');
+    // Same files, same store path.
+    assert.equal(await sh('cd /tmp && nixos-rebuild build && readlink -f result'), first.current);
+
+    await writeConfig('{ systemd.services.web = { script = "v2"; }; }');
+    const dry = await sandbox.exec(host, ['nixos-rebuild', 'dry-activate']);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stderr, /^would restart the following units: web\.service$/m);
+    assert.doesNotMatch(dry.stderr, /openssh/);
+    assert.deepEqual(await state(), first, 'dry-activate changes nothing');
+
+    await sh('nixos-rebuild boot');
+    const booted = await state();
+    assert.equal(booted.current, first.current, 'boot leaves the running system');
+    assert.equal(booted.generation, 'system-2-link');
+    assert.notEqual(booted.profile, first.current);
+
+    await sh('nixos-rebuild test --rollback');
+    assert.equal((await state()).current, first.current, 'test --rollback activates the previous generation');
+    await sh('nixos-rebuild switch --rollback');
+    assert.equal((await state()).generation, 'system-1-link');
+
+    await writeConfig('{ systemd.services.web = { script = "v3"; }; }', ' boot.kernelPackages = pkgs.linuxPackages_6_12;');
+    await sh('nixos-rebuild test');
+    const tested = await state();
+    assert.equal(tested.generation, 'system-1-link', 'test leaves the profile');
+    assert.notEqual(tested.current, first.current);
+    assert.equal(await sh('cat /run/current-system/kernel'), 'linux-6.12');
+
+    // A reboot runs the profile's generation again: booted and current are generation 1.
+    await sandbox.reboot(host);
+    assert.equal(await sh('readlink -f /run/booted-system'), first.current);
+    assert.equal(await sh('readlink -f /run/current-system'), first.current);
+
+    // A configuration that cuts the host off: unreachable until it is rolled back.
+    await writeConfig('{ systemd.services.web = { script = "v4"; }; }\n# sandbox: breaks-sshd');
+    await sh('nixos-rebuild switch');
+    let cut = true;
+    for (let i = 0; i < 50 && (await connects(three.ip)) === true; i++) await new Promise((r) => setTimeout(r, 100));
+    cut = (await connects(three.ip)) !== true;
+    assert.ok(cut, 'the host is cut off');
+    await sh('nixos-rebuild switch --rollback');
+    assert.equal(await connects(three.ip), true, 'back after the rollback');
+
+    await writeConfig('{ }\n# sandbox: build-fails');
+    const failed = await sandbox.exec(host, ['nixos-rebuild', 'switch']);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /builder for .* failed/);
+  });
+
   await t.test('down leaves no namespace, link, mount, process or state behind', async () => {
     const pids = (await readFile(path.join(sandbox.stateDir, 'pids'), 'utf8'))
       .split('\n')

@@ -139,7 +139,13 @@ describe('FsSecretStore failures', () => {
     await store.write(new SecretValue('kdf', DISTINCTIVE), PASS);
     const file = secretPath(store, 'kdf');
     await writeFile(file, (await readFile(file, 'utf8')).replace('p=1', 'p=2'));
-    await expectUserError(store.read('kdf', PASS), /^secrets\/kdf: /);
+    // An edited KDF parameter is a modified file, not a wrong password (the right one was given).
+    await expectUserError(store.read('kdf', PASS), /^secrets\/kdf: the file is corrupted or was modified \(its key derivation parameters scrypt:N=32768,r=8,p=2 are not the ones nix-infra writes\)$/);
+    for (const kdf of ['N=16384,r=8,p=1', 'N=32768,r=4,p=1']) {
+      await writeFile(file, (await readFile(file, 'utf8')).replace(/N=\d+,r=\d+,p=\d+/, kdf));
+      const err = await expectUserError(store.read('kdf', PASS), /was modified/);
+      assert.doesNotMatch(err.message, /wrong password/);
+    }
 
     // Parses to the same N, so the key and check match: only the header-as-AAD catches it.
     await store.write(new SecretValue('zero', DISTINCTIVE), PASS);

@@ -14,6 +14,7 @@ import { nodeRecord, registerNode } from '../core/control-plane/membership.js';
 import { parseTargetList, resolveTargets } from '../core/targets.js';
 import { checkSshKeyName } from '../domain/names.js';
 import { ReusingConnector } from '../core/remote/reusing-connector.js';
+import { operatorName } from './operator.js';
 import { BaseCommand } from './base-command.js';
 import { controlNodeNames, ctrlNodesOption, openControlPlane } from './control-plane-session.js';
 import { hostResults, type HostResultsJson } from './node-commands/host-results.js';
@@ -93,7 +94,7 @@ export abstract class ClusterNodeCommand extends BaseCommand<typeof ClusterNodeC
     try {
       const { nodes, etcdCluster } = await clusterNodeMap(session, run.servers, cp.cp, connection);
       const deployed = await deployNodes(
-        { ...deps, ctx: session.ctx, project: session.workspace, local: new NodeLocalFiles(session.workingDir), store },
+        { ...deps, ctx: session.ctx, project: session.workspace, local: new NodeLocalFiles(session.workingDir), store, recorder: { operator: operatorName(), cliVersion: this.config.version } },
         {
           ...(inputs === undefined ? {} : { inputs }),
           mode: 'cluster',

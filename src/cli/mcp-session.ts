@@ -1,4 +1,3 @@
-import os from 'node:os';
 import path from 'node:path';
 import { JsonlAuditLog } from '../adapters/jsonl-audit-log.js';
 import { parseNixFile } from '../adapters/nix-parse.js';
@@ -9,7 +8,9 @@ import { parseGrants } from '../core/mcp/permissions.js';
 import { checkSshKeyName } from '../domain/names.js';
 import type { McpDeps } from '../mcp/deps.js';
 import type { ProjectSession } from './base-command.js';
+import { projectTierPolicy } from './node-run.js';
 import { openProvider } from './open-provider.js';
+import { operatorName } from './operator.js';
 
 export interface McpOptions {
   readonly allow: readonly string[];
@@ -20,9 +21,6 @@ export interface McpOptions {
   readonly maxOutputBytes: number;
   readonly version: string;
 }
-
-/** Protected tiers until the project can set its own (the inventory's settings). */
-const DEFAULT_PROTECTED_TIERS = ['prod'];
 
 /** Builds what the MCP tools run on: every input checked here, before the server answers anything. */
 export async function openMcpSession(session: ProjectSession, options: McpOptions): Promise<McpDeps> {
@@ -50,9 +48,9 @@ export async function openMcpSession(session: ProjectSession, options: McpOption
     defaultKeyPath,
     files: new NodeProjectFiles(session.workingDir),
     audit: new JsonlAuditLog(session.workingDir),
-    operator: `${os.userInfo().username}@${os.hostname()}`,
+    operator: operatorName(),
     grants,
-    protectedTiers: DEFAULT_PROTECTED_TIERS,
+    protectedTiers: projectTierPolicy(session).protectedTiers,
     dev: options.dev,
     limits: { timeoutMs: options.toolTimeoutSeconds * 1000, maxBytes: options.maxOutputBytes },
     parseNix: parseNixFile,

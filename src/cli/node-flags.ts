@@ -59,7 +59,7 @@ export const mutatingFlags = {
     multipleNonGreedy: true,
     helpGroup: 'SAFETY',
   }),
-  'lock-timeout': Flags.integer({
+  'lock-timeout': wholeNumberFlag({
     summary: "Seconds to wait for another operator's deploy lock on a node (0: fail at once).",
     default: 0,
     min: 0,

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { openMcpSession } from '../cli/mcp-session.js';
+import { wholeNumberFlag } from '../cli/numeric-flag.js';
 import { WRITE_ACTIONS } from '../core/mcp/permissions.js';
 import { createMcpServer } from '../mcp/server.js';
 import { serveStdio } from '../ui/mcp-stdio.js';
@@ -22,9 +23,9 @@ export default class Mcp extends BaseCommand<typeof Mcp> {
       multiple: true,
     }),
     dev: Flags.boolean({ summary: 'Also offer the app-module development tools (app_modules/ and __test__/ only).' }),
-    'tool-timeout': Flags.integer({ summary: 'Seconds a tool call may take on a host, connect included.', default: 30, min: 1, max: 600 }),
-    'max-output': Flags.integer({ summary: 'Bytes of host output kept per command; more is cut off.', default: 64 * 1024, min: 1024, max: 4 * 1024 * 1024 }),
-    'connect-timeout': Flags.integer({ summary: 'Seconds to establish one SSH connection.', default: 10, min: 1, max: 600 }),
+    'tool-timeout': wholeNumberFlag({ summary: 'Seconds a tool call may take on a host, connect included.', default: 30, min: 1, max: 600 }),
+    'max-output': wholeNumberFlag({ summary: 'Bytes of host output kept per command; more is cut off.', default: 64 * 1024, min: 1024, max: 4 * 1024 * 1024 }),
+    'connect-timeout': wholeNumberFlag({ summary: 'Seconds to establish one SSH connection.', default: 10, min: 1, max: 600 }),
   };
 
   async run(): Promise<void> {

@@ -6,6 +6,8 @@ export const ExitCode = {
   ok: 0,
   failed: 1,
   invalidInput: 2,
+  /** `status`: every host answered, and some are not in sync (drift, failed units, unreachable). */
+  notInSync: 3,
   usage: 64,
   /** Stopped by Ctrl-C (128 + SIGINT, as shells report it). */
   interrupted: 130,

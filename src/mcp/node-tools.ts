@@ -2,6 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { fixedProbeNames, fixedProbes, journalInput, journalSteps, unitSchema, unitStatusSteps, type ProbeStep } from '../core/mcp/probes.js';
 import { runProbe } from '../core/mcp/run-probe.js';
+import { selectNodes } from '../core/selectors/resolve.js';
 import { resolveTargets } from '../core/targets.js';
 import { isHostnameLabel } from '../domain/names.js';
 import type { HostTarget } from '../ports/remote-host.js';
@@ -47,15 +48,38 @@ export function registerNodeTools(server: McpServer, deps: McpDeps): void {
     'list_nodes',
     {
       title: 'List nodes',
-      description: 'The nodes of this project: name, address, provider. Connects to nothing.',
-      inputSchema: {},
-      outputSchema: { nodes: z.array(z.object({ name: z.string(), address: z.string().nullable(), provider: z.string() })) },
+      description: 'The nodes of this project with their inventory attributes (role, tier, tags); optionally only those a selector picks (names, globs like web-*, @tag, role:NAME, tier:NAME, all, !EXCLUDE, a+b to intersect). Connects to nothing.',
+      inputSchema: { selector: z.string().max(512).optional().describe('e.g. "tier:test+role:web"') },
+      outputSchema: {
+        nodes: z.array(
+          z.object({ name: z.string(), address: z.string().nullable(), provider: z.string(), role: z.string().optional(), tier: z.string().optional(), tags: z.array(z.string()) }),
+        ),
+      },
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    audited(deps, 'list_nodes', async () => {
-      const nodes = (await deps.listServers()).map((s) => ({ name: s.name, address: s.address ?? null, provider: s.provider }));
-      const text = nodes.length === 0 ? 'no nodes in this project yet' : nodes.map((n) => `${n.name} ${n.address ?? '-'} (${n.provider})`).join('\n');
-      return { text, structured: { nodes } };
+    audited(deps, 'list_nodes', async ({ selector }) => {
+      const servers = await deps.listServers();
+      let picked = servers;
+      if (selector !== undefined) {
+        try {
+          const names = new Set(selectNodes(servers, [selector]).names);
+          picked = servers.filter((s) => names.has(s.name));
+        } catch (err) {
+          throw new ToolRefused((err as Error).message);
+        }
+      }
+      const nodes = picked.map((s) => ({
+        name: s.name,
+        address: s.address ?? null,
+        provider: s.provider,
+        ...(s.role === undefined ? {} : { role: s.role }),
+        ...(s.tier === undefined ? {} : { tier: s.tier }),
+        tags: [...(s.tags ?? [])],
+      }));
+      const describeNode = (n: (typeof nodes)[number]): string =>
+        [n.name, n.address ?? '-', `(${n.provider})`, n.role ? `role:${n.role}` : '', n.tier ? `tier:${n.tier}` : '', ...n.tags.map((t) => `@${t}`)].filter(Boolean).join(' ');
+      const text = nodes.length === 0 ? 'no nodes in this project yet' : nodes.map(describeNode).join('\n');
+      return { text, structured: { nodes }, nodes: nodes.map((n) => n.name) };
     }),
   );
 

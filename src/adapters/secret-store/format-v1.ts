@@ -195,6 +195,12 @@ export function parseV1(content: string): ParsedV1 {
 /** Decrypts a v1 file's content for the secret called `name`. The caller owns the result. */
 export async function decodeV1(name: string, content: string, password: Buffer): Promise<Buffer> {
   const parsed = parseV1(content);
+  // nix-infra writes only DEFAULT_SCRYPT. Other parameters cannot open the file with any password
+  // (the key and the check depend on them), so say the file was modified, not "wrong password".
+  const { N, r, p } = parsed.params;
+  if (N !== DEFAULT_SCRYPT.N || r !== DEFAULT_SCRYPT.r || p !== DEFAULT_SCRYPT.p) {
+    throw new SecretDecodeError('malformed', `its key derivation parameters scrypt:N=${N},r=${r},p=${p} are not the ones nix-infra writes`);
+  }
   const { key, check } = await deriveKeys(password, parsed.salt, parsed.params);
   try {
     // A damaged salt or check value also lands here; the caller's hint mentions that.

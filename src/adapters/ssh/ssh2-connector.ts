@@ -2,7 +2,7 @@ import ssh2 from 'ssh2';
 import { HostKeyMismatch, OperationFailed, UserError } from '../../domain/errors.js';
 import { fingerprint, hostKeyFromBlob, hostPattern, type HostKey } from '../../remote/known-hosts.js';
 import type { ConnectOptions, HostConnector, HostTarget, RemoteHost } from '../../ports/remote-host.js';
-import { hostKeyAlgorithmsFor } from './host-key-algorithms.js';
+import { DEFAULT_HOST_KEY_ALGORITHMS, hostKeyAlgorithmsFor } from './host-key-algorithms.js';
 import { createLimiter } from '../../util/concurrency.js';
 import { KnownHostsFile } from './known-hosts-file.js';
 import { readPrivateKeyFile } from './private-key-file.js';
@@ -234,6 +234,10 @@ export class Ssh2Connector implements HostConnector {
         if (settled) return;
         settled = true;
         client.end();
+        // Only the pinned key types were offered; a host without any of them has changed its key.
+        if (rejection === undefined && pinned.length > 0 && /no matching host key format/.test(err.message)) {
+          rejection = this.changedKey(target, pattern, pinned, `the host offers no ${[...new Set(pinned.map((k) => k.type))].join(' or ')} key any more`);
+        }
         reject(rejection ?? err);
       });
       client.connect({
@@ -247,7 +251,8 @@ export class Ssh2Connector implements HostConnector {
         keepaliveInterval: Math.max(100, Math.floor(this.liveness / 3)),
         keepaliveCountMax: 2,
         hostVerifier: verify,
-        algorithms: { serverHostKey: hostKeyAlgorithmsFor(pinned) as ssh2.ServerHostKeyAlgorithm[] },
+        // An accepted change may come with another key type: then every type is offered.
+        algorithms: { serverHostKey: (this.options.acceptChangedKeyFor.has(target.name) ? DEFAULT_HOST_KEY_ALGORITHMS : hostKeyAlgorithmsFor(pinned)) as ssh2.ServerHostKeyAlgorithm[] },
       });
     });
   }
@@ -262,10 +267,14 @@ export class Ssh2Connector implements HostConnector {
       });
     }
     if (this.options.acceptChangedKeyFor.has(target.name)) return 'accepted-change';
-    throw new HostKeyRejected(`${target.name}: host key changed for ${pattern}: refusing to connect`, {
+    throw this.changedKey(target, pattern, verdict.pinned, `presented: ${presented.type} ${fingerprint(presented)}`);
+  }
+
+  private changedKey(target: HostTarget, pattern: string, pinned: readonly HostKey[], presented: string): HostKeyRejected {
+    return new HostKeyRejected(`${target.name}: host key changed for ${pattern}: refusing to connect`, {
       hints: [
-        `pinned:    ${verdict.pinned.map((k) => `${k.type} ${fingerprint(k)}`).join(', ')}`,
-        `presented: ${presented.type} ${fingerprint(presented)}`,
+        `pinned:    ${pinned.map((k) => `${k.type} ${fingerprint(k)}`).join(', ')}`,
+        presented,
         `if the machine was reinstalled, accept the new key with --accept-host-key ${target.name}`,
         `(pinned keys are in ${this.options.knownHostsFile})`,
       ],

@@ -7,8 +7,11 @@ import { prepareDeployInputs } from '../../core/deploy/deploy-inputs.js';
 import { deployNodes, type DeployResult } from '../../core/deploy/deploy-nodes.js';
 import type { NodeAddresses } from '../../core/deploy/placeholders.js';
 import { parseTargetList } from '../../core/targets.js';
+import { checkNodeModule } from '../../core/cluster/init-node.js';
 import { UserError } from '../../domain/errors.js';
+import { checkNixosVersion } from '../../remote/nixos-install.js';
 import { BaseCommand, existingFolder } from '../base-command.js';
+import { operatorName } from '../operator.js';
 import { clusterNodeMap } from '../cluster-node-map.js';
 import { controlNodeNames, ctrlNodesOption, openControlPlane } from '../control-plane-session.js';
 import { connectionFlags, mutatingFlags, strictFlag, targetFlag } from '../node-flags.js';
@@ -64,6 +67,9 @@ is); changed files travel as one stream per host into a stage folder and are swa
         hints: ['to upload without rebuilding: fleet update --no-rebuild, then fleet deploy-apps --no-rebuild'],
       });
     }
+    // Flag values are checked before anything is opened (the project files follow in deployNodes).
+    if (nixosVersion !== undefined) checkNixosVersion(nixosVersion);
+    if (this.flags['node-module'] !== undefined) checkNodeModule(this.flags['node-module']);
     const session = this.openProject();
     // A --test-dir that does not exist is an input error, found before anything is reached.
     const testDir = this.flags['test-dir'] === undefined ? undefined : existingFolder(path.resolve(this.flags['test-dir']), '--test-dir');
@@ -101,6 +107,7 @@ is); changed files travel as one stream per host into a stage folder and are swa
           project: session.workspace,
           local: new NodeLocalFiles(session.workingDir),
           store,
+          recorder: { operator: operatorName(), cliVersion: this.config.version },
         },
         {
           mode,

@@ -15,15 +15,20 @@ import { applyFileSet, readNodeFacts } from './file-transfer.js';
 import { secretsPassword } from '../secrets/secrets-password.js';
 import { prepareDeployInputs, type DeployInputs } from './deploy-inputs.js';
 import { substituteSecretValue, type DeployMode, type NodeMap } from './placeholders.js';
-import { APP_MODULES_ROOT, buildDeployPlan, type DeployPlan } from './plan.js';
+import { buildDeployPlan, selectParts, type DeployPlan } from './plan.js';
+import { checkDeployInputs, planParams } from './preflight.js';
 import { DecryptOnce } from './secret-values.js';
 import { knownSecretsState, ManifestKey, secretsStateProbes, syncSecrets, type KnownSecretsState, type SecretsSyncResult } from './secrets-sync.js';
+import { partInputsHash } from './inputs-hash.js';
+import { recordDeploy } from '../status/record-deploy.js';
 
 export interface DeployDeps extends FanoutDeps {
   readonly ctx: CoreContext;
   readonly project: Workspace;
   readonly local: LocalFiles;
   readonly store: SecretStore;
+  /** Who deploys, with which CLI: recorded on each node for `status`. */
+  readonly recorder: { readonly operator: string; readonly cliVersion: string };
 }
 
 export interface DeployParams {
@@ -70,7 +75,7 @@ export interface DeployResult {
 /** `nix-store.trusted-public-keys*` secrets: the keys `[%%nix-store.trusted-public-keys%%]` renders. */
 const TRUSTED_KEYS_PREFIX = 'nix-store.trusted-public-keys';
 
-async function planFor(deps: DeployDeps, host: RemoteHost, params: DeployParams, facts: NodeFacts, trustedPublicKeys: readonly string[]): Promise<DeployPlan> {
+async function planFor(deps: DeployDeps, host: RemoteHost, params: DeployParams, facts: NodeFacts, trustedPublicKeys: readonly string[]): Promise<{ plan: DeployPlan; nixosVersion: string }> {
   const hwArch = nixSystemFor(facts.machine);
   if (hwArch === undefined) throw new HostStepFailed(`unsupported or unknown architecture ${JSON.stringify(facts.machine)}`);
   const sshPublicKey = await publicKeyOf(deps.local, host.target);
@@ -79,35 +84,8 @@ async function planFor(deps: DeployDeps, host: RemoteHost, params: DeployParams,
     nixosVersion = /^(\d{2}\.\d{2})/.exec(facts.nixosVersion)?.[1];
     if (nixosVersion === undefined) throw new HostStepFailed(`cannot tell which NixOS release runs here (nixos-version said ${JSON.stringify(facts.nixosVersion)})`, ['pass --nixos-version']);
   }
-  return buildDeployPlan(deps.project, {
-    mode: params.mode,
-    node: { name: host.target.name, ipv4: host.target.address, overlayIp: params.nodes.get(host.target.name)?.overlayIp },
-    nodes: params.nodes,
-    nixosVersion,
-    sshPublicKey,
-    hwArch,
-    nodeModule: params.nodeModule,
-    ...(params.etcdCluster === undefined ? {} : { etcdCluster: params.etcdCluster }),
-    trustedPublicKeys,
-    ...(params.nodeFileSource === undefined ? {} : { nodeFileSource: params.nodeFileSource }),
-    ...(params.forwardReferences === undefined ? {} : { forwardReferences: params.forwardReferences }),
-  });
-}
-
-/** The part of the plan the command deploys (see DeployParams.parts). */
-function selectParts(plan: DeployPlan, node: string, parts: DeployParams['parts']): DeployPlan {
-  if (parts === 'all') return plan;
-  const nodeFile = `/etc/nixos/${node}.nix`;
-  if (parts === 'apps') return { ...plan, files: plan.files.filter((f) => f.remotePath === nodeFile) };
-  return {
-    ...plan,
-    files: plan.files.filter((f) => f.remotePath !== nodeFile),
-    appModules: [],
-    directories: plan.directories.filter((d) => !d.startsWith(APP_MODULES_ROOT)),
-    secrets: [],
-    preBuildSecrets: [],
-    warnings: [],
-  };
+  const plan = await buildDeployPlan(deps.project, planParams(params, host.target, { hwArch, nixosVersion }, sshPublicKey, trustedPublicKeys));
+  return { plan, nixosVersion };
 }
 
 /** A problem with the project or the command (not with reaching a host): it stops the whole deploy. */
@@ -119,6 +97,8 @@ function isInputError(err: unknown): err is UserError {
 interface Prepared {
   readonly host: RemoteHost;
   readonly plan: DeployPlan;
+  /** The release the plan was rendered for (recorded on the node, so status renders the same). */
+  readonly nixosVersion: string;
   readonly facts: NodeFacts;
   readonly values: ReadonlyMap<string, SecretValue>;
   /** The secrets folders as planning read them. */
@@ -156,6 +136,9 @@ export async function deployNodes(deps: DeployDeps, params: DeployParams): Promi
   earlyKey?.catch(() => undefined); // awaited below; a planning failure must not leave it unhandled
   const trustedPublicKeys = await Promise.all(trustedNames.map(async (name) => (await decrypted.read(name)).reveal().toString('utf8').trim()));
 
+  // Errors in the project itself, found without any host (an unreachable one cannot hide them).
+  await checkDeployInputs(deps, params);
+
   const prepared = new Map<string, Prepared>();
   const inputErrors: { host: string; error: UserError }[] = [];
   // Forward references let through, shown once planning succeeded everywhere.
@@ -164,7 +147,8 @@ export async function deployNodes(deps: DeployDeps, params: DeployParams): Promi
     const name = host.target.name;
     const probed = await readNodeFacts(host, params.nixosVersion === undefined, params.parts === 'system' ? [] : secretsStateProbes());
     const facts = probed.facts;
-    const plan = selectParts(await planFor(deps, host, params, facts, trustedPublicKeys), name, params.parts);
+    const planned = await planFor(deps, host, params, facts, trustedPublicKeys);
+    const plan = selectParts(planned.plan, name, params.parts);
     // Every secret value read and substituted before the first write anywhere.
     const placeholders = {
       mode: params.mode,
@@ -184,7 +168,7 @@ export async function deployNodes(deps: DeployDeps, params: DeployParams): Promi
       const kind = plan.preBuildSecrets.includes(secret) ? 'pre-build' : 'secret';
       values.set(secret, substituteSecretValue(value, kind, placeholders, warn));
     }
-    prepared.set(name, { host, plan, facts, values, secretsState: knownSecretsState(probed.extra) });
+    prepared.set(name, { host, plan, nixosVersion: planned.nixosVersion, facts, values, secretsState: knownSecretsState(probed.extra) });
   };
   const planning = await forEachHost(deps, params.targets, params.concurrency, async (host) => {
     try {
@@ -238,6 +222,7 @@ async function applyHost(deps: DeployDeps, params: DeployParams, ready: Prepared
 
   if (params.parts === 'system') {
     if (params.rebuild) await rebuild(deps, host);
+    await recordState(deps, params, ready);
     return { files: written.files, filesChanged: written.changed.length, removedAppModuleFiles, secrets: { sent: [], unchanged: [], removed: [] }, rebuilt: params.rebuild };
   }
   const secrets: SecretsSyncResult = await syncSecrets(host, {
@@ -256,6 +241,7 @@ async function applyHost(deps: DeployDeps, params: DeployParams, ready: Prepared
     step('nixos-rebuild switch');
     await rebuild(deps, host);
   }
+  await recordState(deps, params, ready);
   return {
     files: written.files,
     filesChanged: written.changed.length,
@@ -263,4 +249,18 @@ async function applyHost(deps: DeployDeps, params: DeployParams, ready: Prepared
     secrets: { sent: secrets.sent, unchanged: secrets.unchanged, removed: secrets.removed },
     rebuilt: params.rebuild,
   };
+}
+
+/** What this deploy wrote, left on the node for `status` (see core/status/node-state.ts). */
+function recordState(deps: DeployDeps, params: DeployParams, ready: Prepared): Promise<void> {
+  const at = deps.now().toISOString();
+  const parts = params.parts === 'all' ? (['system', 'apps'] as const) : ([params.parts] as const);
+  const entry = (part: 'system' | 'apps') => ({
+    inputsHash: partInputsHash(ready.plan, ready.host.target.name, part),
+    writtenAt: at,
+    nixosVersion: ready.nixosVersion,
+    nodeModule: params.nodeModule,
+    fromTestDir: params.nodeFileSource !== undefined,
+  });
+  return recordDeploy(ready.host, { parts: Object.fromEntries(parts.map((p) => [p, entry(p)])), rebuilt: params.rebuild, at, ...deps.recorder });
 }

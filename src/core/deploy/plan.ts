@@ -235,3 +235,22 @@ export function staleAppModuleFiles(remoteListing: readonly string[], plan: Pick
   }
   return [...stale].sort();
 }
+
+/**
+ * The part of the plan a command deploys: `system` = configuration.nix, flake.nix, the node type,
+ * modules/; `apps` = the node file, app_modules/ and secrets; `all` = both.
+ */
+export function selectParts(plan: DeployPlan, node: string, parts: 'system' | 'apps' | 'all'): DeployPlan {
+  if (parts === 'all') return plan;
+  const nodeFile = `/etc/nixos/${node}.nix`;
+  if (parts === 'apps') return { ...plan, files: plan.files.filter((f) => f.remotePath === nodeFile) };
+  return {
+    ...plan,
+    files: plan.files.filter((f) => f.remotePath !== nodeFile),
+    appModules: [],
+    directories: plan.directories.filter((d) => !d.startsWith(APP_MODULES_ROOT)),
+    secrets: [],
+    preBuildSecrets: [],
+    warnings: [],
+  };
+}
