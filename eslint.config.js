@@ -56,7 +56,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/commands/**', 'src/cli/**', 'src/mcp/**'],
+    files: ['src/commands/**', 'src/cli/**', 'src/mcp/**', 'src/dashboard/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [noAdapterLibs, noTerminalLibs] }],
       'no-restricted-syntax': ['error', ...processSideEffects.slice(1)],

@@ -74,6 +74,7 @@ function onEveryHost(ips, sshOpts, script) {
 
 const sleepMs = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 let proxy;
+const incidents = [];
 
 /**
  * Adds `ms` of round-trip time between this machine and every host, for nix-infra and the
@@ -143,8 +144,14 @@ function benchSize(n, work, isLast) {
   const deploy = (targets, extra = []) =>
     measure([process.execPath, bin, 'fleet', 'deploy-apps', '-d', work.project, '--target', targets.join(' '), '--concurrency', String(n), '--no-rebuild', '--batch', '--json', '--connect-timeout', String(CONNECT_TIMEOUT), ...extra], { allowFail: true });
   const clean = () => onEveryHost(ips, sshOpts, 'rm -rf /etc/nixos/app_modules /etc/nixos/node*.nix /root/secrets /root/bench-tar /root/bench-rsync');
+  // A deploy where some host failed is kept (its time counts) and reported, not fatal: on this
+  // shared machine a connection is occasionally lost under load, and the round is still a round.
   const ok = (r) => {
-    if (r.status !== 0) throw new Error(`deploy failed (${r.status}): ${r.stderr.slice(-1500)}`);
+    if (r.status !== 0) {
+      const failed = (JSON.parse(r.stdout || '{"hosts":[]}').hosts ?? []).filter((h) => h.ok === false).map((h) => `${h.host}: ${h.error}`);
+      incidents.push(`N=${n}: a deploy exited ${r.status}: ${failed.join('; ') || r.stderr.slice(-300)}`);
+      console.error(incidents.at(-1));
+    }
     return r;
   };
   const cases = {
@@ -192,6 +199,8 @@ function benchSize(n, work, isLast) {
   let stopped;
   if (isLast) {
     // One host stopped: the others are deployed, it is reported failed within the connect timeout.
+    // Both deploys start from emptied nodes, so "normal" is a first deploy like the stopped one.
+    clean();
     const normal = deploy(names);
     clean();
     sandbox('stop-host', String(n));
@@ -228,7 +237,7 @@ try {
   }
 }
 
-const verdicts = [];
+const verdicts = [...incidents];
 for (const r of rows) {
   if (r.delay === 0) verdicts.push(`N=${r.n}: repeat deploy ${r.repeatVsTar.toFixed(2)}x of tar|ssh (target <= 1.3x)${r.repeatVsTar <= 1.3 ? '' : ' NOT met'}`);
   if (r.delay === 50) verdicts.push(`N=${r.n} +50 ms: first ${r.firstVsTar.toFixed(2)}x, repeat ${r.repeatVsTar.toFixed(2)}x of tar|ssh (target <= 2x)${Math.max(r.firstVsTar, r.repeatVsTar) <= 2 ? '' : ' NOT met'}`);
@@ -237,7 +246,7 @@ const peak = Math.max(...rows.map((r) => r.rssMb));
 verdicts.push(`peak RSS ${peak.toFixed(0)} MB (target <= 200 MB)`);
 if (stopped) {
   verdicts.push(
-    `N=${stopped.n}, one host stopped: ${stopped.deployed} deployed, exit ${stopped.status}, ${stopped.wall.toFixed(2)} s (normal ${stopped.normal.toFixed(2)} s + connect timeout ${CONNECT_TIMEOUT} s); ${stopped.failed.join('; ')}`,
+    `N=${stopped.n}, one host stopped: ${stopped.deployed} deployed, exit ${stopped.status}, ${stopped.wall.toFixed(2)} s (a first deploy to all: ${stopped.normal.toFixed(2)} s; + connect timeout ${CONNECT_TIMEOUT} s); ${stopped.failed.join('; ')}`,
   );
 }
 const report = [

@@ -25,6 +25,8 @@ needs+=(etcd:etcd-server etcdctl:etcd-client)
 # script fetches nixos-infect), systemd-creds (deployed secrets), pgrep (the etcd member script).
 needs+=(curl:curl systemd-creds:systemd pgrep:procps)
 ((with_tests)) && needs+=(haproxy:haproxy)
+# The dashboard test drives Debian's own Chromium through playwright-core (no browser download).
+((with_tests)) && needs+=(/usr/bin/chromium:chromium)
 # Sandbox hosts (scripts/sandbox): network namespaces and a real sshd per host; also what the
 # README's main job runs on.
 needs+=(ip:iproute2 unshare:util-linux)

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parse } from 'dotenv';
+import { withEnvEntries } from '../src/core/init/env-file.js';
 import { mergeEnv, resolveEnvFile } from '../src/config/env.js';
 import { selectProvider } from '../src/config/provider-detect.js';
 import { UserError } from '../src/domain/errors.js';
@@ -42,5 +44,21 @@ describe('provider detection', () => {
       () => selectProvider('/p', { HCLOUD_TOKEN: '' }, () => false),
       (e: unknown) => e instanceof UserError && e.hints.some((h) => h.includes('servers.yaml')) && e.hints.some((h) => h.includes('HCLOUD_TOKEN')),
     );
+  });
+});
+
+describe('.env entries written by init', () => {
+  it('dotenv reads every written value back exactly, and existing keys and lines stay', () => {
+    const values = ['plain', 'with space', 'has#hash', 'a"quote', 'dollar$HOME', 'back\\slash', 'p@ss:w/rd+1,2=3'];
+    const entries = values.map((value, i) => ({ key: `K${i}`, value }));
+    const existing = '# mine\nK0=kept\nOTHER=1';
+    const { text, added } = withEnvEntries(existing, entries, 'written by nix-infra init');
+    assert.ok(text.startsWith('# mine\nK0=kept\nOTHER=1\n'), text);
+    assert.deepEqual(added, entries.slice(1).map((e) => e.key));
+    const parsed = parse(Buffer.from(text));
+    assert.equal(parsed.K0, 'kept', 'a key already set is never changed');
+    entries.slice(1).forEach(({ key, value }) => assert.equal(parsed[key], value, key));
+    assert.deepEqual(withEnvEntries(text, entries, 'again'), { text, added: [] });
+    assert.throws(() => withEnvEntries('', [{ key: 'X', value: "it's\nbad" }], 'h'), /X: a value with a single quote or a line break/);
   });
 });

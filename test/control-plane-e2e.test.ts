@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { caEnv, fetchThrough, runCli, startPortForward } from './support/cli.js';
-import { tempDir } from './support/repo.js';
+import { repoRoot, tempDir } from './support/repo.js';
 import { canRunSandbox, startSandbox } from './support/sandbox.js';
 
 const skip = canRunSandbox() ? false : 'sandbox hosts need root';
@@ -79,20 +80,25 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 600_000 }, () =
     // Inputs first: with a secret stored, a wrong secrets password stops init-node before any
     // node is reached (it used to join the node, then ask, then fail, leaving it half-joined).
     // Like the templates' scripts, no command from here on names the control nodes unless it tests that.
-    const stored = await runCli(['secrets', 'store', '-d', dir, '--name', 'app.key', '--secret', 'v', '--batch'], { env: { ...env, SECRETS_PASS: 'right-pw' } });
+    // From here on the store holds a secret, so every deploy needs its password.
+    const withSecrets = { ...env, SECRETS_PASS: 'right-pw' };
+    const stored = await runCli(['secrets', 'store', '-d', dir, '--name', 'app.key', '--secret', 'v', '--batch'], { env: withSecrets });
     assert.equal(stored.code, 0, stored.stderr);
     const ipOf = (name: string) => sandbox.hosts.find((h) => h.name === name)?.ip as string;
-    const pinned = async (ip: string) =>
-      (await readFile(path.join(dir, 'ssh', 'known_hosts'), 'utf8').catch(() => ''))
-        .split('\n')
-        .some((line) => (line.split(' ')[0] ?? '').split(',').some((h) => h === ip || h.startsWith(`[${ip}]`)));
+    // Every SSH login a host accepted, from its sshd's own log (next to its upper dir).
+    const logins = async (node: string) => {
+      const log = path.join(sandbox.hosts.find((h) => h.name === node)?.upperDir ?? '', '..', 'sshd.log');
+      return (await readFile(log, 'utf8')).split('\n').filter((line) => line.startsWith('Accepted publickey')).length;
+    };
+    const loginsBefore = new Map<string, number>();
+    for (const node of ['node004', 'node005', 'node006']) loginsBefore.set(node, await logins(node));
     const joinArgs = ['init-node', '-d', dir, '--target', 'node004 node005 node006', '--nixos-version', '25.05', '--service-group', 'backends services', '--batch'];
     const wrongPassword = await runCli(joinArgs, { env: { ...env, SECRETS_PASS: 'wrong-pw' } });
     assert.equal(wrongPassword.code, 2, wrongPassword.stderr);
     assert.match(wrongPassword.stderr, /app\.key.*wrong password/);
     for (const node of ['node004', 'node005', 'node006']) {
       assert.deepEqual(await sandbox.calls(node), [], `${node}: no tool ran`);
-      assert.equal(await pinned(ipOf(node)), false, `${node}: never connected (no host key pinned)`);
+      assert.equal(await logins(node), loginsBefore.get(node), `${node}: no SSH connection`);
       await assert.rejects(stat(path.join(sandbox.hosts.find((h) => h.name === node)?.upperDir ?? '', 'root', 'certs')), `${node}: no certificates uploaded`);
     }
     assert.equal((await etcd('get', '/cluster/nodes/node004')).stdout, '', 'not registered');
@@ -102,8 +108,9 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 600_000 }, () =
     // created, another node's overlay IP and its own before flannel leased them.
     const forwardRefs = '{ ... }: {\n  environment.etc."registry".text = "[%%registry001.overlayIp%%]:5000";\n  environment.etc."peers".text = "[%%localhost.overlayIp%%] [%%node006.overlayIp%%]";\n}\n';
     await writeFile(path.join(dir, 'nodes', 'node005.nix'), forwardRefs);
-    const join = await runCli(joinArgs, { env: { ...env, SECRETS_PASS: 'right-pw' } });
+    const join = await runCli(joinArgs, { env: withSecrets });
     assert.equal(join.code, 0, join.stderr);
+    assert.ok((await logins('node004')) > (loginsBefore.get('node004') ?? 0), 'the login count sees a connection');
     assert.match(join.stderr, /node005: nodes\/node005\.nix:2: \[%%registry001\.overlayIp%%\]: no server named "registry001" yet; rendered as registry001\.overlayIp\.nix-infra-unresolved\.invalid/);
     assert.match(join.stderr, /node005: nodes\/node005\.nix:3: \[%%localhost\.overlayIp%%\]: no overlay IP known for node005 yet/);
     assert.match(join.stderr, /node005: nodes\/node005\.nix:3: \[%%node006\.overlayIp%%\]: no overlay IP known for node006 yet/);
@@ -137,12 +144,12 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 600_000 }, () =
     const testDir = path.join(dir, '__test__', 'probe');
     await mkdir(path.join(testDir, 'nodes'), { recursive: true });
     await writeFile(path.join(testDir, 'nodes', 'node004.nix'), '{ ... }: { environment.etc."probe".text = "[%%node006.ipv4%%] [%%localhost.hostname%%]"; }\n');
-    const deployApps = await runCli(['cluster', 'deploy-apps', '-d', dir, '--test-dir', testDir, '--target', 'node004', '--batch'], { env: { ...env, SECRETS_PASS: 'right-pw' } });
+    const deployApps = await runCli(['cluster', 'deploy-apps', '-d', dir, '--test-dir', testDir, '--target', 'node004', '--batch'], { env: withSecrets });
     assert.equal(deployApps.code, 0, deployApps.stderr);
     const upper004 = sandbox.hosts.find((h) => h.name === 'node004')?.upperDir ?? '';
     assert.match(await readFile(path.join(upper004, 'etc', 'nixos', 'node004.nix'), 'utf8'), new RegExp(`"${ipOf('node006').replace(/\./g, '\\.')} node004"`));
     // --ctrl-nodes still overrides what init-ctrl remembered.
-    const overridden = await runCli(['cluster', 'deploy-apps', '-d', dir, '--test-dir', testDir, '--target', 'node004', '--ctrl-nodes', 'node009', '--batch'], { env: { ...env, SECRETS_PASS: 'right-pw' } });
+    const overridden = await runCli(['cluster', 'deploy-apps', '-d', dir, '--test-dir', testDir, '--target', 'node004', '--ctrl-nodes', 'node009', '--batch'], { env: withSecrets });
     assert.equal(overridden.code, 2, overridden.stderr);
     assert.match(overridden.stderr, /unknown node\(s\): node009/);
     // etcd ctl: etcdctl on a control node with its own certificate, arguments passed as they are.
@@ -232,6 +239,32 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 600_000 }, () =
     assert.equal((await etcd('get', '/cluster/nodes/node004')).code, 0, 'the others stay');
     assert.ok((await sandbox.calls('node005')).some((c) => c.join(' ') === 'systemctl stop flannel'));
 
+    // The cluster deploy lock is an etcd lease per node (with CTRL_NODES): while one run holds
+    // node004, a second exits 75 naming it and changes nothing; the lock lives in etcd, not on
+    // the node, and goes with the run; a compact audit record lands in /cluster/audit/.
+    const clusterEnv = { ...env, CTRL_NODES: nodes };
+    const node004 = sandbox.hosts.find((h) => h.name === 'node004')?.upperDir ?? '';
+    const holder = spawn(process.execPath, [path.join(repoRoot, 'bin', 'run.js'), 'cluster', 'cmd', '-d', dir, '--target', 'node004', 'touch /root/started; while [ ! -e /root/go ]; do sleep 0.1; done; echo held >> /root/lockrun'], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...clusterEnv },
+      stdio: 'ignore',
+    });
+    const held = new Promise<number | null>((resolve) => holder.on('close', resolve));
+    for (let i = 0; i < 600 && !(await stat(path.join(node004, 'root', 'started')).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+    const lockKey = await etcd('get', '/cluster/lock/nodes/node004');
+    assert.equal(lockKey.code, 0, lockKey.stderr);
+    assert.match(lockKey.stdout, new RegExp(`"pid":${holder.pid}`));
+    const second = await runCli(['cluster', 'cmd', '-d', dir, '--target', 'node004', 'echo second >> /root/lockrun'], { env: clusterEnv });
+    assert.equal(second.code, 75, second.stderr);
+    assert.match(second.stderr, new RegExp(`node004: cluster deploy lock held by \\S+ \\(pid ${holder.pid}, nix-infra cluster cmd --target "node004"\\)`));
+    assert.equal(await stat(path.join(node004, 'run', 'nix-infra', 'lock', 'node')).then(() => true, () => false), false, 'no lock directory on the node');
+    await sandbox.exec('node004', ['touch', '/root/go']);
+    assert.equal(await held, 0);
+    assert.equal(await readFile(path.join(node004, 'root', 'lockrun'), 'utf8'), 'held\n', 'only the holder changed the node');
+    assert.equal((await etcd('get', '/cluster/lock/nodes/node004')).code, 1, 'released with the run');
+    const audit = await runCli(['etcd', 'ctl', '-d', dir, '--ctrl-nodes', nodes, '--', 'get', '/cluster/audit/', '--prefix', '--print-value-only'], { env });
+    assert.equal(audit.code, 0, audit.stderr);
+    assert.match(audit.stdout, /"command":"nix-infra cluster cmd","selector":\["node004"\],"nodes":1,"result":"ok"/);
+
     // One member down: the commands still work through the others.
     await sandbox.stopHost('node001');
     const failover = await etcd('get', '/cluster/test/greeting');
@@ -245,6 +278,28 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 600_000 }, () =
     assert.equal(bad.code, 2, bad.stderr);
     assert.match(bad.stderr, /etcd key "cluster\/no-slash" must start with "\/"/);
     assert.ok(!bad.stderr.includes('skipping'), 'a bad key is refused before any connection');
+
+    // etcd down on every member left: init-node changes nothing on the node (before: it rewrote
+    // /etc/nixos and /root/certs, said "1 ok", then failed on etcd).
+    for (const host of ['node002', 'node003']) await sandbox.exec(host, ['pkill', '-x', 'etcd']);
+    const snapshot = async (): Promise<string[]> => {
+      const files: string[] = [];
+      for (const folder of ['etc/nixos', 'root/certs']) {
+        for (const rel of (await readdir(path.join(worker, folder), { recursive: true })).map(String).sort()) {
+          const info = await stat(path.join(worker, folder, rel));
+          files.push(`${folder}/${rel} ${info.mtimeMs} ${info.size}`);
+        }
+      }
+      return files;
+    };
+    const before = await snapshot();
+    const callsBefore = (await sandbox.calls('node005')).length;
+    const down = await runCli(['init-node', '-d', dir, '--target', 'node005', '--nixos-version', '25.05', '--ctrl-nodes', nodes, '--batch'], { env: withSecrets });
+    assert.equal(down.code, 1, down.stderr);
+    assert.match(down.stderr, /etcd on the control nodes does not answer \(.*\); nothing was changed on the nodes/);
+    assert.doesNotMatch(down.stderr, /1 ok/);
+    assert.deepEqual(await snapshot(), before, 'node005\'s /etc/nixos and /root/certs are untouched');
+    assert.equal((await sandbox.calls('node005')).length, callsBefore, 'nothing ran on node005');
 
     // The whole control plane gone (a cluster torn down): destroy through the remembered control
     // nodes warns and goes on; control nodes named on the command line must answer.

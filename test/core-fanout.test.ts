@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { forEachHost, reusingConnections } from '../src/core/remote/fanout.js';
+import { stoppableConnector } from '../src/core/remote/stoppable-connector.js';
 import { runCommand } from '../src/core/remote/run-command.js';
 import { uploadTree } from '../src/core/remote/upload.js';
 import { OperationFailed } from '../src/domain/errors.js';
@@ -232,5 +233,34 @@ describe('concurrency primitives', () => {
     await reusing.forgetHostKey(h2);
     await reusing.closeAll();
     assert.deepEqual(calls, ['connect h2', 'pin h1', 'forget h2', 'closeAll']);
+  });
+
+  it('a stopped connector closes what it opened, with the reason, and starts no further host', async () => {
+    const closed: string[] = [];
+    const inner: HostConnector = {
+      connect: async (target) => ({ target, close: (reason?: string) => void closed.push(`${target.name}: ${reason ?? ''}`) }) as RemoteHost,
+      pinHostKey: async () => undefined,
+      forgetHostKey: async () => undefined,
+      closeAll: async () => undefined,
+    };
+    const stoppable = stoppableConnector(inner);
+    const [h1, h2, h3] = targets(3) as [HostTarget, HostTarget, HostTarget];
+    let release: () => void = () => undefined;
+    let h2Started: () => void = () => undefined;
+    const h2Running = new Promise<void>((resolve) => (h2Started = resolve));
+    // One host at a time: h1 finishes, h2 runs when the stop comes, h3 has not started.
+    const outcomes = forEachHost({ connector: stoppable.connector, reporter: new Events(), now: () => new Date() }, [h1, h2, h3], 1, async (host) => {
+      if (host.target.name === 'h1') return 'done';
+      h2Started();
+      await new Promise<void>((resolve) => (release = resolve));
+      throw new Error(`${host.target.name}: interrupted`);
+    });
+    await h2Running;
+    stoppable.stop('interrupted');
+    release();
+    const result = await outcomes;
+    assert.equal(stoppable.stopped, true);
+    assert.deepEqual(closed, ['h1: interrupted', 'h2: interrupted']);
+    assert.deepEqual(result.map((o) => [o.host, o.ok, o.error]), [['h1', true, undefined], ['h2', false, 'interrupted'], ['h3', false, 'not started (interrupted)']]);
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { caEnv, runCli, runCliOnTerminals } from './support/cli.js';
+import { caEnv, runCli, runCliAndSignal, runCliOnTerminals } from './support/cli.js';
 import { tempDir } from './support/repo.js';
 import { canRunSandbox, startSandbox } from './support/sandbox.js';
 
@@ -60,6 +60,8 @@ describe('deploy on sandbox hosts: a control node and two cluster nodes', { skip
       `{ ... }: {\n  # peer [%%node003.ipv4%%] over [%%node003.overlayIp%%]; me [%%localhost.hostname%%] [%%localhost.overlayIp%%]\n  environment.etc."app.conf".text = "[%%secrets/db.password%%] [%%secrets/api.token%%] [%%secrets/db.url%%]";\n  nix.settings.netrc-file = "/run/keys/[%%pre-build-secrets/netrc%%]";\n${extra}}\n`;
     await mkdir(path.join(dir, 'nodes'), { recursive: true });
     await writeFile(path.join(dir, 'nodes', 'node002.nix'), nodeFile(''));
+    // A node file is required by deploy; node003 deploys no app and no secret.
+    await writeFile(path.join(dir, 'nodes', 'node003.nix'), '{ ... }: { }\n');
     await mkdir(path.join(dir, 'app_modules', 'web'), { recursive: true });
     await writeFile(path.join(dir, 'app_modules', 'web', 'default.nix'), '{ ... }: { }\n');
     await writeFile(path.join(dir, 'app_modules', 'web', 'old.nix'), '{ ... }: { }\n');
@@ -98,11 +100,91 @@ describe('deploy on sandbox hosts: a control node and two cluster nodes', { skip
     assert.match(onTerminals.stderr, /^node003: activating the configuration\.\.\.$/m);
     assert.doesNotMatch(onTerminals.stdout, /activating/);
 
+    // SIGINT while node003's rebuild runs (node002's is done): the rebuild is stopped on the node,
+    // the summary shows how far each host got, exit 130.
+    const hook = '/etc/nix-infra-sandbox/nixos-rebuild.hook';
+    const hang = await sandbox.exec('node003', ['sh', '-c', `printf '#!/bin/sh\\necho rebuild-hangs >&2\\nexec sleep 300\\n' > ${hook} && chmod 755 ${hook}`]);
+    assert.equal(hang.code, 0, hang.stderr);
+    const stopped = await runCliAndSignal(['deploy', '-d', dir, '--target', 'node002 node003', '--nixos-version', '25.05', '--rebuild', '--batch', '--debug'], {
+      env,
+      // node002 is ok twice: once planned, once deployed and rebuilt.
+      when: [/^node002: ok$[\s\S]*^node002: ok$/m, /^node003: rebuild-hangs$/m],
+      signal: 'SIGINT',
+    });
+    assert.equal(stopped.code, 130, stopped.stderr);
+    assert.match(stopped.stderr, /^1 ok, 1 failed:$/m);
+    assert.match(stopped.stderr, /^ {2}node003: interrupted$/m);
+    let rebuildLeft = true;
+    // The node ends the rebuild once it sees the connection gone; bounded (a sleep of 300 s left).
+    for (let i = 0; rebuildLeft && i < 100; i++) {
+      rebuildLeft = (await sandbox.exec('node003', ['pgrep', '-f', 'sleep 300'])).code === 0;
+      if (rebuildLeft) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(rebuildLeft, false, 'the rebuild was stopped on node003');
+    assert.equal((await sandbox.exec('node003', ['rm', hook])).code, 0);
+
     // Nothing changed: nothing sent. One secret changed: only that one.
     assert.deepEqual(report(await deploy()).hosts[0]?.secrets.sent, []);
     assert.equal((await runCli(['secrets', 'store', '-d', dir, '--name', 'api.token', '--batch'], { env, input: 'tok-rotated' })).code, 0);
     const rotated = await deploy();
     assert.deepEqual(report(rotated).hosts[0]?.secrets.sent, ['api.token']);
+
+    // What a refused deploy must leave alone: every file under /etc/nixos and /root/secrets
+    // (names, sizes, nanosecond mtimes) and the rebuilds recorded.
+    const nodeState = async () =>
+      Promise.all(['node002', 'node003'].map(async (h) => [(await sandbox.exec(h, ['ls', '-lAR', '--time-style=+%s.%N', '/etc/nixos', '/root/secrets'])).stdout, (await sandbox.calls(h)).length]));
+    let untouched = await nodeState();
+
+    // A missing node file: exit 2 naming the node and the path, never a deploy removing its secrets.
+    const nodeFile002 = await readFile(path.join(dir, 'nodes', 'node002.nix'));
+    await rm(path.join(dir, 'nodes', 'node002.nix'));
+    const noNodeFile = await deploy();
+    assert.equal(noNodeFile.code, 2, noNodeFile.stderr);
+    assert.ok(noNodeFile.stderr.includes(`node002: its node file ${dir}/nodes/node002.nix does not exist; nothing was deployed`), noNodeFile.stderr);
+    assert.deepEqual(await nodeState(), untouched, 'nothing reached a node');
+    // init-node, where the node file is optional, leaves the secrets of a node without one alone.
+    const secretNames = async () => (await sandbox.exec('node002', ['ls', '-A', '/root/secrets'])).stdout;
+    const namesBefore = await secretNames();
+    const initNoFile = await runCli(['init-node', '-d', dir, '--target', 'node002', '--nixos-version', '25.05', '--service-group', 'services', '--batch'], { env });
+    assert.equal(initNoFile.code, 0, initNoFile.stderr);
+    assert.match(initNoFile.stderr, /node002: no node file: secrets on the node left unchanged/);
+    assert.equal(await secretNames(), namesBefore);
+    await writeFile(path.join(dir, 'nodes', 'node002.nix'), nodeFile002);
+    untouched = await nodeState();
+
+    // A base64 file planted in secrets/ (no password needed to make one) is refused, exit 2.
+    const realDbPassword = await readFile(path.join(dir, 'secrets', 'db.password'));
+    await writeFile(path.join(dir, 'secrets', 'db.password'), `${Buffer.from('attacker').toString('base64')}\n`);
+    const planted = await deploy();
+    assert.equal(planted.code, 2, planted.stderr);
+    assert.match(planted.stderr, /secrets\/db\.password is in the Dart tool's legacy format \(only base64, not encrypted\)/);
+    assert.match(planted.stderr, /nix-infra secrets import --name db\.password/);
+    // (Upstream deployed it with any password; here a wrong one fails on the first v1 secret.)
+    const wrongPass = await runCli(['deploy', '-d', dir, '--target', 'node002 node003', '--nixos-version', '25.05', '--rebuild', '--batch'], { env: { ...env, SECRETS_PASS: 'a wrong password' } });
+    assert.equal(wrongPass.code, 2, wrongPass.stderr);
+    // An empty file: exit 2 too, with or without the legacy flag.
+    await writeFile(path.join(dir, 'secrets', 'db.password'), '');
+    for (const extra of [[], ['--allow-legacy-secrets']]) {
+      const empty = await deploy(...extra);
+      assert.equal(empty.code, 2, empty.stderr);
+      assert.match(empty.stderr, /secrets\/db\.password is empty/);
+    }
+    // An interrupted rekey (here: staged, not switched): deploys refuse and say what to run.
+    await writeFile(path.join(dir, 'secrets', 'db.password'), realDbPassword);
+    await mkdir(path.join(dir, 'secrets', '.rekey'));
+    const duringRekey = await deploy();
+    assert.equal(duringRekey.code, 2, duringRekey.stderr);
+    assert.match(duringRekey.stderr, /an interrupted `secrets rekey` is pending[^]*run `nix-infra secrets rekey` again/);
+    await rm(path.join(dir, 'secrets', '.rekey'), { recursive: true });
+    assert.deepEqual(await nodeState(), untouched, 'nothing reached a node');
+    // Only with the flag is a legacy file used, and it is named.
+    await writeFile(path.join(dir, 'secrets', 'db.password'), `${Buffer.from('legacy value').toString('base64')}\n`);
+    const allowed = await deploy('--allow-legacy-secrets');
+    assert.equal(allowed.code, 0, allowed.stderr);
+    assert.match(allowed.stderr, /using legacy secret file secrets\/db\.password \(legacy-base64\)/);
+    assert.deepEqual(report(allowed).hosts[0]?.secrets.sent, ['db.password']);
+    await writeFile(path.join(dir, 'secrets', 'db.password'), realDbPassword);
+    assert.deepEqual(report(await deploy()).hosts[0]?.secrets.sent, ['db.password']);
 
     // init-node again on a node whose file references secrets: it deploys the apps like deploy.
     const rejoin = await runCli(['init-node', '-d', dir, '--target', 'node002', '--nixos-version', '25.05', '--service-group', 'services', '--batch'], { env });
@@ -125,7 +207,7 @@ describe('deploy on sandbox hosts: a control node and two cluster nodes', { skip
     const unstored = await deploy();
     assert.equal(unstored.code, 2, unstored.stderr);
     assert.match(unstored.stderr, /nodes\/node003\.nix: secret never\.stored is referenced but not stored; no node was touched/);
-    await assert.rejects(stat(upper('node003', 'etc', 'nixos', 'node003.nix')), 'node003 got no file');
+    assert.equal(await readFile(upper('node003', 'etc', 'nixos', 'node003.nix'), 'utf8'), '{ ... }: { }\n', 'node003 got no new file');
 
     // An unknown placeholder stops the deploy before any node changes, naming file and line.
     await writeFile(path.join(dir, 'nodes', 'node003.nix'), '{ ... }: {\n  x = "[%%node009.ipv6%%]";\n}\n');

@@ -192,24 +192,43 @@ test('a refused create fails that server only, with the machine type, location a
   assert.deepEqual([...api.state.servers.values()].map((s) => s.name).sort(), ['web1', 'web3']);
 });
 
-test('an action that ends in error fails that server with the action\'s message', async (t) => {
+/** A fixture where, before the first poll, one action of `server` goes wrong in the cloud. */
+async function setupFailingAction(t: TestContext, server: string, command: string, message: string) {
   let failed = false;
   const fixture = await setup(t, {}, {
     sleep: async (ms) => {
-      // Before the first poll, the start of web2 goes wrong in the cloud.
       if (!failed) {
-        const web2 = serverNamed(fixture.api, 'web2');
-        const start = web2 && fixture.api.state.actionsFor('server', web2.id).find((a) => a.command === 'start_server');
-        assert.ok(start);
-        fixture.api.state.failAction(start.id, 'action_failed', 'host has no capacity');
+        const record = serverNamed(fixture.api, server);
+        const action = record && fixture.api.state.actionsFor('server', record.id).find((a) => a.command === command);
+        assert.ok(action);
+        fixture.api.state.failAction(action.id, 'action_failed', message);
         failed = true;
       }
       fixture.clock.ms += ms;
     },
   });
+  return fixture;
+}
+
+test('an action that ends in error fails that server with the action\'s message', async (t) => {
+  const fixture = await setupFailingAction(t, 'web2', 'start_server', 'host has no capacity');
   const outcomes = await fixture.hetzner.ensureServers(request(names(3)));
   assert.deepEqual(states(outcomes), [['web1', 'created'], ['web2', 'failed'], ['web3', 'created']]);
   assert.match(reasonOf(outcomes[1]), /^cx22 in fsn1: start_server \(action \d+\) failed: host has no capacity$/);
+});
+
+test('a server whose create_server action failed is not adopted by a later run; it says why and what to do', async (t) => {
+  const fixture = await setupFailingAction(t, 'web2', 'create_server', 'image could not be written');
+  const first = await fixture.hetzner.ensureServers(request(names(2)));
+  assert.deepEqual(states(first), [['web1', 'created'], ['web2', 'failed']]);
+  assert.ok(serverNamed(fixture.api, 'web2'), 'the half-made server is still in the project');
+
+  const again = await fixture.hetzner.ensureServers(request(names(2)));
+  assert.deepEqual(states(again), [['web1', 'existing'], ['web2', 'failed']]);
+  assert.match(
+    reasonOf(again[1]),
+    /^a server with this name already exists, but its create_server \(action \d+\) failed: image could not be written; delete it \(destroy --target web2\) and provision again$/,
+  );
 });
 
 test('polls are batched, at least a second apart, and a batch costs at most 3 requests per server plus polls', async (t) => {

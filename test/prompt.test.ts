@@ -11,9 +11,9 @@ import { repoRoot, tempDir } from './support/repo.js';
 const exec = promisify(execFile);
 
 /** Runs the CLI on a pseudo-terminal, answering prompts in order. */
-async function onTerminal(args: string[], answers: Array<[string, string]>): Promise<{ exit: number; transcript: string }> {
+async function onTerminal(args: string[], answers: Array<[string, string | { keys: string }]>, wait = 60): Promise<{ exit: number; transcript: string }> {
   // Generous waits: creating a CA on a busy CI machine takes many seconds; nothing here is timed.
-  const spec = JSON.stringify({ argv: [process.execPath, path.join(repoRoot, 'bin', 'run.js'), ...args], answers, timeout: 60 });
+  const spec = JSON.stringify({ argv: [process.execPath, path.join(repoRoot, 'bin', 'run.js'), ...args], answers, timeout: wait });
   const { stdout } = await exec('python3', [path.join(repoRoot, 'test', 'support', 'pty_run.py'), spec], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', TERM: 'dumb' },
   });
@@ -55,7 +55,8 @@ describe('prompts on a terminal', () => {
       ['Save CA_PASS and INTERMEDIATE_CA_PASS', save],
     ];
     const kept = await tempDir(t);
-    const yes = await onTerminal(['init', '-d', kept], answers('y'));
+    // Two 4096-bit CA keys are made after the last answer: read until init exits, however long that takes here.
+    const yes = await onTerminal(['init', '-d', kept], answers('y'), 300);
     assert.equal(yes.exit, 0, yes.transcript);
     assert.ok(!yes.transcript.includes('root-pw-1') && !yes.transcript.includes('mid-pw-2'), 'passwords are not echoed');
     assert.equal((await stat(path.join(kept, '.env'))).mode & 0o777, 0o600);
@@ -63,11 +64,11 @@ describe('prompts on a terminal', () => {
     for (const line of ['SSH_KEY=mykey', 'SSH_EMAIL=me@example.com', 'CERT_EMAIL=ca@example.com', 'CA_PASS=root-pw-1', 'INTERMEDIATE_CA_PASS=mid-pw-2']) {
       assert.ok(env.split('\n').includes(line), `${line} in .env:\n${env}`);
     }
-    assert.match(yes.transcript, /Next steps:[\s\S]*nix-infra cluster provision -d \S+ --target[\s\S]*cluster init-ctrl/);
+    assert.match(yes.transcript, /Next steps:[\s\S]*nix-infra cluster provision -d \S+ --node-names[\s\S]*cluster init-ctrl/);
 
     // Declined: everything but the passwords is saved, and the operator is told what was not.
     const declined = await tempDir(t);
-    const no = await onTerminal(['init', '-d', declined], answers('n'));
+    const no = await onTerminal(['init', '-d', declined], answers('n'), 300);
     assert.equal(no.exit, 0, no.transcript);
     const envNo = await readFile(path.join(declined, '.env'), 'utf8');
     assert.match(envNo, /^SSH_KEY=mykey$/m);
@@ -98,5 +99,19 @@ describe('prompts on a terminal', () => {
     assert.equal(result.exit, 1);
     assert.match(result.transcript, /aborted/);
     assert.deepEqual(await readdir(dir), []);
+  });
+
+  it('Ctrl-C at a prompt exits 130 with one line, not as a bug, and changes nothing', async (t) => {
+    const dir = await tempDir(t);
+    const confirm = await onTerminal(['init', '-d', dir, '--no-cert-auth', '--ssh-key', 'k', '--ssh-email', 'a@b.c'], [['[y/N]', { keys: '\u0003' }]]);
+    assert.equal(confirm.exit, 130, confirm.transcript);
+    assert.match(confirm.transcript, /^Error: interrupted\r?$/m);
+    assert.doesNotMatch(confirm.transcript, /bug|Aborted with Ctrl\+C/);
+    assert.deepEqual(await readdir(dir), []);
+
+    const hidden = await onTerminal(['secrets', 'store', '-d', dir, '--name', 'x', '--secret-file', path.join(repoRoot, 'package.json')], [['Enter secrets password', { keys: '\u0003' }]]);
+    assert.equal(hidden.exit, 130, hidden.transcript);
+    assert.match(hidden.transcript, /^Error: interrupted\r?$/m);
+    await assert.rejects(readdir(path.join(dir, 'secrets')), 'nothing was written');
   });
 });

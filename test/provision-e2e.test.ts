@@ -3,7 +3,7 @@ import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { startHetznerApi } from './hetzner-api/server.js';
-import { runCli, runCliOnTerminals } from './support/cli.js';
+import { runCli, runCliAndSignal, runCliOnTerminals } from './support/cli.js';
 import { repoRoot, tempDir } from './support/repo.js';
 import { canRunSandbox, startSandbox, type Sandbox, type SandboxHost } from './support/sandbox.js';
 
@@ -124,6 +124,18 @@ describe('provision on sandbox hosts', { skip, timeout: 240_000 }, () => {
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /node001: already runs NixOS/);
     assert.equal(await sandbox.bootId('node001'), bootNow, 'no second reboot');
+
+    // SIGINT while node003 is down in its reboot: the wait ends there (it would poll until the
+    // reboot timeout), node003 is reported interrupted, exit 130.
+    await sandbox.setTool('node003', 'nixos-infect', {});
+    await sandbox.setRebootDelay('node003', 120);
+    const stopped = await runCliAndSignal(provisionArgs(dir, 'node003', '--retries', '0', '--reboot-timeout', '100'), {
+      when: [/^node003: waiting for the reboot/m],
+      signal: 'SIGINT',
+    });
+    assert.equal(stopped.code, 130, stopped.stderr);
+    assert.match(stopped.stderr, /^0 ok, 1 failed:$/m);
+    assert.match(stopped.stderr, /^ {2}node003: interrupted$/m);
   });
 
   it('Hetzner through the local API server: creates labelled servers backed by sandbox hosts, converts them, destroy deletes only ours', async (t) => {

@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
-import { parseEnvVars } from '../src/core/remote/action.js';
+import { mergeEnvAssignments, parseEnvFile, parseEnvVars } from '../src/core/remote/action.js';
 import { nodeAddressResolver, substitutePlaceholders } from '../src/core/placeholders.js';
 import { parseFileList, parseTargetList, resolveTargets } from '../src/core/targets.js';
 import { UserError } from '../src/domain/errors.js';
@@ -147,6 +147,15 @@ describe('action inputs', () => {
     assert.throws(() => parseEnvVars(['NOEQUALS']), UserError);
     assert.throws(() => parseEnvVars(['BAD-NAME=1']), UserError);
     assert.throws(() => parseEnvVars(['$(id)=1']), UserError);
+  });
+
+  it('reads --env-vars-file lines literally and refuses a bad line by number, without its value', () => {
+    assert.deepEqual(parseEnvFile('# comment\nA=1,B=2\r\n\n  # indented comment\nC= "quoted" = kept \n', '--env-vars-file'), [
+      { name: 'A', value: '1,B=2' },
+      { name: 'C', value: ' "quoted" = kept ' },
+    ]);
+    assert.throws(() => parseEnvFile('A=1\nhunter2\n', '--env-vars-file'), (err: Error) => err.message === '--env-vars-file: line 2 is not NAME=value (NAME made of letters, digits and _, not starting with a digit)');
+    assert.throws(() => mergeEnvAssignments([{ name: 'A', value: 'secret' }], [{ name: 'A', value: 'other' }]), (err: Error) => !err.message.includes('secret') && /A is given twice/.test(err.message));
   });
 
   it('resolves node and localhost placeholders and refuses unknown ones with their place', () => {

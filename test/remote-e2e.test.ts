@@ -100,6 +100,19 @@ describe('remote commands on sandbox hosts', { skip, timeout: 120_000 }, () => {
     for (let i = 1; i <= 5; i++) assert.equal(await exists(upper(sandbox, 'node001', 'root', `canary${i}`)), false, `canary${i}`);
     const tmp = (await readdir(upper(sandbox, 'node001', 'tmp')).catch(() => [])).filter((f) => f.startsWith('nix-infra-action'));
     assert.deepEqual(tmp, [], 'the uploaded script was removed');
+    assert.match(result.stderr, /warning: --env-vars exposes its values in the process list and shell history; prefer --env-vars-file/);
+
+    // The same value from stdin: nothing on the command line, no warning.
+    const piped = await runCli(['fleet', 'action', '-d', dir, '--target', 'node001', '--app-module', 'probe', '--cmd', 'piped', '--env-vars-file', '-'], {
+      input: `# a comment\nFOO=${env.split(',OTHER=')[0]?.slice('FOO='.length)}\n\nOTHER=x\n`,
+    });
+    assert.equal(piped.code, 0, piped.stderr);
+    assert.doesNotMatch(piped.stderr, /warning/);
+    assert.equal(await readFile(upper(sandbox, 'node001', 'root', 'probe.env'), 'utf8'), `v=1;$(touch /root/canary4) 'x' "y"\`touch /root/canary5\``);
+    for (let i = 1; i <= 5; i++) assert.equal(await exists(upper(sandbox, 'node001', 'root', `canary${i}`)), false, `canary${i}`);
+    const twice = await runCli(['fleet', 'action', '-d', dir, '--target', 'node001', '--app-module', 'probe', '--cmd', 'x', '--env-vars-file', '-', '--env-vars', 'FOO=2'], { input: 'FOO=1\n' });
+    assert.equal(twice.code, 2, twice.stderr);
+    assert.match(twice.stderr, /FOO is given twice/);
 
     const save = await runCli(['fleet', 'action', '-d', dir, '--target', 'node001', '--app-module', 'probe', '--cmd', 'first', '--store-as-secret', 'probe.out', '--batch'], { env: PASS });
     assert.equal(save.code, 0, save.stderr);
@@ -147,24 +160,19 @@ describe('remote commands on sandbox hosts', { skip, timeout: 120_000 }, () => {
   });
 });
 
-/** `fleet upload` of a 256 MiB file to node001-3 (sparse here), started in the background. */
-function startBigUpload(dir: string, sandbox: Sandbox, env: Record<string, string> = {}) {
-  const size = 256 * 1024 * 1024;
-  const big = path.join(dir, 'big.bin');
-  const child = (async () => {
-    await writeFile(big, '');
-    await truncate(big, size);
-    return spawn(process.execPath, [path.resolve('bin/run.js'), 'fleet', 'upload', '-d', dir, '--target', 'node001 node002 node003', '--file', big, '--remote-path', '/srv/big'], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-    });
-  })();
+/**
+ * A CLI run in the background on a sandbox project, with ways to wait on facts about it: a part
+ * file growing in `folder` on a host (a transfer in flight), a host reported failed.
+ */
+function background(sandbox: Sandbox, folder: string, prepare: () => Promise<string[]>, env: Record<string, string> = {}) {
+  const child = prepare().then((args) => spawn(process.execPath, [path.resolve('bin/run.js'), ...args], { env: { PATH: process.env.PATH ?? '', ...env } }));
   let stderr = '';
   const exited = child.then((c) => {
     c.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     return new Promise<number | null>((resolve) => c.on('close', resolve));
   });
   const partsOn = async (host: string): Promise<string[]> =>
-    (await readdir(upper(sandbox, host, 'srv', 'big')).catch(() => [] as string[])).filter((n) => n.endsWith('.tmp'));
+    (await readdir(upper(sandbox, host, ...folder.split('/')), { recursive: true }).catch(() => [] as string[])).map(String).filter((n) => n.endsWith('.tmp'));
   const poll = async (done: () => Promise<boolean>, what: string): Promise<void> => {
     for (let tries = 0; !(await done()); tries++) {
       assert.ok(tries < 3000, `never saw: ${what}\n${stderr}`);
@@ -174,19 +182,39 @@ function startBigUpload(dir: string, sandbox: Sandbox, env: Record<string, strin
   return {
     exited,
     stderr: () => stderr,
-    interrupt: () => void child.then((c) => c.kill('SIGINT')),
     partsOn,
+    interrupt: () => void child.then((c) => c.kill('SIGINT')),
     /** Waits on the fact (the host's part file has data), not on a sleep. */
     partGrowing: (host: string) =>
       poll(async () => {
         const [part] = await partsOn(host);
-        return part !== undefined && ((await stat(upper(sandbox, host, 'srv', 'big', part)).catch(() => undefined))?.size ?? 0) > 0;
+        return part !== undefined && ((await stat(upper(sandbox, host, ...folder.split('/'), part)).catch(() => undefined))?.size ?? 0) > 0;
       }, `${host}'s part file`),
     reported: (host: string) => poll(async () => stderr.includes(`${host}: failed`), `${host} reported failed`),
+  };
+}
+
+const BIG = 256 * 1024 * 1024;
+
+/** `fleet upload` of a 256 MiB file (sparse here) to node001-3 in /srv/big, in the background. */
+function startBigUpload(dir: string, sandbox: Sandbox, env: Record<string, string> = {}) {
+  const big = path.join(dir, 'big.bin');
+  const run = background(
+    sandbox,
+    'srv/big',
+    async () => {
+      await writeFile(big, '');
+      await truncate(big, BIG);
+      return ['fleet', 'upload', '-d', dir, '--target', 'node001 node002 node003', '--file', big, '--remote-path', '/srv/big'];
+    },
+    env,
+  );
+  return {
+    ...run,
     async wholeOn(...hosts: string[]) {
       for (const host of hosts) {
-        assert.equal((await stat(upper(sandbox, host, 'srv', 'big', 'big.bin'))).size, size, `${host} got the whole file`);
-        assert.deepEqual(await partsOn(host), [], `${host}: no part file`);
+        assert.equal((await stat(upper(sandbox, host, 'srv', 'big', 'big.bin'))).size, BIG, `${host} got the whole file`);
+        assert.deepEqual(await run.partsOn(host), [], `${host}: no part file`);
       }
     },
   };
@@ -248,6 +276,29 @@ describe('faults on sandbox hosts', { skip, timeout: 300_000 }, () => {
     assert.equal(await upload.exited, 130, upload.stderr());
     assert.match(upload.stderr(), /upload interrupted; part files removed/);
     for (const host of ['node001', 'node002', 'node003']) assert.deepEqual(await upload.partsOn(host), [], `${host}: no part file`);
+  });
+
+  it('a host stopped mid-deploy fails at once; the others finish; no part files on them; exit 1', async (t) => {
+    const { dir, sandbox } = await project(t);
+    const deploy = background(sandbox, 'etc/nixos', async () => {
+      assert.equal((await runCli(['init', '-d', dir, '--batch', '--no-cert-auth', '--template', 'fleet'], { env: { SSH_KEY: 'sandbox' } })).code, 0);
+      await mkdir(path.join(dir, 'nodes'), { recursive: true });
+      for (const host of sandbox.hosts) await writeFile(path.join(dir, 'nodes', `${host.name}.nix`), '{ ... }: { }\n');
+      // A large app module file keeps the transfer in flight long enough to stop a host in it.
+      await mkdir(path.join(dir, 'app_modules', 'big'), { recursive: true });
+      await writeFile(path.join(dir, 'app_modules', 'big', 'blob.bin'), '');
+      await truncate(path.join(dir, 'app_modules', 'big', 'blob.bin'), 96 * 1024 * 1024);
+      return ['fleet', 'deploy-apps', '-d', dir, '--target', 'node001 node002 node003', '--ssh-key', 'sandbox', '--batch'];
+    });
+    await deploy.partGrowing('node002');
+    await sandbox.stopHost('node002');
+    assert.equal(await deploy.exited, 1, deploy.stderr());
+    assert.match(deploy.stderr(), /^2 ok, 1 failed:$/m);
+    assert.match(deploy.stderr(), /^ {2}node002: connection lost/m);
+    for (const host of ['node001', 'node003']) {
+      assert.equal((await stat(upper(sandbox, host, 'etc', 'nixos', 'app_modules', 'big', 'blob.bin'))).size, 96 * 1024 * 1024, host);
+      assert.deepEqual(await deploy.partsOn(host), [], `${host}: no part file`);
+    }
   });
 
   it('an unreachable address fails with a reason once the connect timeout is spent', { timeout: 60_000 }, async (t) => {

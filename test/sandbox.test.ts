@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { access, readFile, stat } from 'node:fs/promises';
+import { access, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
+import { runCli } from './support/cli.js';
 import { tempDir } from './support/repo.js';
 import { canRunSandbox, connects, parseShellWords, run, startSandbox } from './support/sandbox.js';
 
@@ -25,6 +26,10 @@ test('calls.log lines parse back into the exact arguments bash quoted', async ()
 
 test('sandbox hosts', { skip: canRunSandbox() ? false : 'needs root on Linux', timeout: 180_000 }, async (t) => {
   const project = await tempDir(t);
+  // A project that already has settings: `up --project` keeps them and adds what it needs.
+  await mkdir(path.join(project, 'ssh'));
+  await writeFile(path.join(project, '.env'), 'KEEP_ME=1\nNIXOS_INFECT_REF=old-ref');
+  await writeFile(path.join(project, 'ssh', 'known_hosts'), '192.0.2.7 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n');
   const sandbox = await startSandbox(t, { hosts: 3, project });
   const [one, two, three] = sandbox.hosts;
   assert.ok(one && two && three);
@@ -43,6 +48,20 @@ test('sandbox hosts', { skip: canRunSandbox() ? false : 'needs root on Linux', t
     assert.equal((await stat(path.join(project, 'ssh', 'sandbox'))).mode & 0o777, 0o600);
     assert.equal((await stat(path.join(project, 'ssh', 'sandbox.pub'))).mode & 0o777, 0o644);
     assert.deepEqual(await readFile(path.join(project, 'ssh', 'sandbox')), await readFile(sandbox.keyPath));
+  });
+
+  await t.test('the project gets .env, pinned host keys and servers.yaml: a command works with no other setting', async () => {
+    const env = await readFile(path.join(project, '.env'), 'utf8');
+    assert.equal((await stat(path.join(project, '.env'))).mode & 0o777, 0o600);
+    const lines = env.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+    assert.deepEqual(lines, ['KEEP_ME=1', 'SSH_KEY=sandbox', 'NIXOS_INFECT_SOURCE=file:///usr/local/lib/nix-infra-sandbox/nixos-infect', 'NIXOS_INFECT_REF=test']);
+    const pinned = await readFile(path.join(project, 'ssh', 'known_hosts'), 'utf8');
+    assert.equal(pinned, `192.0.2.7 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n${await readFile(sandbox.knownHosts, 'utf8')}`);
+    // The CLI finds the hosts, the key and the host keys in the project alone (nothing in env).
+    const cmd = await runCli(['fleet', 'cmd', '-d', project, '--target', 'node002', '--batch', 'hostname'], { env: {} });
+    assert.equal(cmd.code, 0, cmd.stderr);
+    assert.match(cmd.stdout, /^node002: node002$/m);
+    assert.equal(await readFile(path.join(project, 'ssh', 'known_hosts'), 'utf8'), pinned, 'no key pinned anew: they were already there');
   });
 
   await t.test('ssh with the pinned host keys reaches each host, which knows its name', async () => {

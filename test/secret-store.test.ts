@@ -320,9 +320,13 @@ describe('upstream files, made with the real openssl', { skip: hasOpenssl ? fals
       const out = openssl(['enc', '-pbkdf2', '-a', '-pass', 'env:SECRETS_PASS', '-out', secretPath(store, name)], input, 'pw');
       assert.equal(out.length, 0);
       assert.equal(await store.formatOf(name), 'legacy-base64');
-      assert.equal((await store.read(name, undefined)).revealText(), expected);
+      // Read only when asked for: a planted base64 file needs no password.
+      const refused = await expectUserError(store.read(name, PASS), /legacy format \(only base64, not encrypted\); it is not used without an explicit import/);
+      assert.equal(refused.exitCode, 2);
+      assert.ok(refused.hints.some((h) => h.includes(`secrets import --name ${name}`)));
+      assert.equal((await store.read(name, undefined, { allowLegacy: true })).revealText(), expected);
       // upstream ignored the password for these files, so any password reads them
-      assert.equal((await store.read(name, WRONG)).revealText(), expected);
+      assert.equal((await store.read(name, WRONG, { allowLegacy: true })).revealText(), expected);
     }
     assert.ok((await readFile(secretPath(store, 'multi'), 'utf8')).trimEnd().includes('\n'));
   });
@@ -344,9 +348,11 @@ describe('upstream files, made with the real openssl', { skip: hasOpenssl ? fals
     }
     assert.equal(await store.formatOf('cbc'), 'legacy-openssl');
     assert.equal((await store.list())[0]?.format, 'legacy-openssl');
-    assert.equal((await store.read('cbc', PASS)).revealText(), DISTINCTIVE);
-    await expectUserError(store.read('cbc', undefined), /SECRETS_PASS is needed/);
-    const err = await expectUserError(store.read('cbc', WRONG), /^secrets\/cbc: wrong password \(SECRETS_PASS\)$/);
+    await expectUserError(store.read('cbc', PASS), /legacy format \(OpenSSL CBC, not authenticated\)/);
+    const legacy = { allowLegacy: true };
+    assert.equal((await store.read('cbc', PASS, legacy)).revealText(), DISTINCTIVE);
+    await expectUserError(store.read('cbc', undefined, legacy), /SECRETS_PASS is needed/);
+    const err = await expectUserError(store.read('cbc', WRONG, legacy), /^secrets\/cbc: wrong password \(SECRETS_PASS\)$/);
     assert.equal(err.exitCode, 2);
   });
 
@@ -355,7 +361,7 @@ describe('upstream files, made with the real openssl', { skip: hasOpenssl ? fals
     await mkdir(store.location, { mode: 0o700 });
     openssl(['enc', '-pbkdf2', '-a', '-pass', 'env:SECRETS_PASS', '-out', secretPath(store, 'm')], 'value\n', 'pw');
     await chmod(secretPath(store, 'm'), 0o400);
-    const value = await store.read('m', undefined);
+    const value = await store.read('m', undefined, { allowLegacy: true });
     await store.write(value, PASS);
     assert.equal(await store.formatOf('m'), 'v1');
     assert.equal((await store.read('m', PASS)).revealText(), 'value');

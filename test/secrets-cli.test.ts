@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
@@ -116,5 +117,45 @@ describe('secrets store / list / rekey through the CLI', () => {
     // The old password no longer opens the store; the new one does (both checked by storing).
     assert.equal((await runCli(['secrets', 'store', '-d', dir, '--name', 'c', '--batch'], { env: PASS, input: 'c' })).code, 2);
     assert.equal((await runCli(['secrets', 'store', '-d', dir, '--name', 'c', '--batch'], { env: { SECRETS_PASS: 'new-pass' }, input: 'c' })).code, 0);
+  });
+
+  it('import converts the legacy files named (or all) to v1 under SECRETS_PASS, checked against a v1 secret', async (t) => {
+    const dir = await project(t);
+    await runCli(['secrets', 'store', '-d', dir, '--name', 'a', '--batch'], { env: PASS, input: 'value-a' });
+    for (const name of ['b', 'c']) await writeFile(path.join(dir, 'secrets', name), `${Buffer.from(`legacy-${name}\n`).toString('base64')}\n`);
+    const formats = async () => (JSON.parse((await runCli(['secrets', 'list', '-d', dir, '--json'])).stdout) as { secrets: Array<{ name: string; format: string }> }).secrets.map((s) => `${s.name}:${s.format}`);
+
+    const wrong = await runCli(['secrets', 'import', '-d', dir, '--batch'], { env: { SECRETS_PASS: 'nope' } });
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stderr, /secrets\/a: wrong password/);
+    const notLegacy = await runCli(['secrets', 'import', '-d', dir, '--name', 'a', '--batch'], { env: PASS });
+    assert.equal(notLegacy.code, 2);
+    assert.match(notLegacy.stderr, /secrets\/a is v1, not a legacy file/);
+    assert.deepEqual(await formats(), ['a:v1', 'b:legacy-base64', 'c:legacy-base64']);
+
+    const one = await runCli(['secrets', 'import', '-d', dir, '--name', 'b', '--batch'], { env: PASS });
+    assert.equal(one.code, 0, one.stderr);
+    assert.equal(one.stdout.trim(), 'imported b (was legacy-base64)');
+    assert.deepEqual(await formats(), ['a:v1', 'b:v1', 'c:legacy-base64']);
+    const rest = await runCli(['secrets', 'import', '-d', dir, '--batch', '--json'], { env: PASS });
+    assert.deepEqual(JSON.parse(rest.stdout), { imported: [{ name: 'c', from: 'legacy-base64' }] });
+    assert.deepEqual(await formats(), ['a:v1', 'b:v1', 'c:v1']);
+    assert.equal((await runCli(['secrets', 'import', '-d', dir, '--batch'], { env: PASS })).stdout.trim(), 'No legacy secret files to import.');
+  });
+
+  it('store and rekey respect a lock held by a running process; its owner is named', async (t) => {
+    const dir = await project(t);
+    await runCli(['secrets', 'store', '-d', dir, '--name', 'a', '--batch'], { env: PASS, input: 'value-a' });
+    const holder = spawn('sleep', ['60']);
+    t.after(() => holder.kill());
+    const lock = { pid: holder.pid, host: hostname(), purpose: 'secrets rekey', since: new Date().toISOString(), token: 'test' };
+    await writeFile(path.join(dir, 'secrets', '.lock'), JSON.stringify(lock));
+    const before = await readFile(path.join(dir, 'secrets', 'a'));
+    const store = await runCli(['secrets', 'store', '-d', dir, '--name', 'a', '--batch'], { env: PASS, input: 'value-b' });
+    assert.equal(store.code, 1, store.stderr);
+    assert.match(store.stderr, new RegExp(`secrets is locked by secrets rekey \\(pid ${holder.pid} on `));
+    const rekey = await runCli(['secrets', 'rekey', '-d', dir, '--batch'], { env: { ...PASS, SECRETS_NEW_PASS: 'new' } });
+    assert.equal(rekey.code, 1, rekey.stderr);
+    assert.deepEqual(await readFile(path.join(dir, 'secrets', 'a')), before);
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { selectNodes, type SelectableNode } from '../src/core/selectors/resolve.js';
+import { selectForDestroy } from '../src/core/selectors/select-targets.js';
 import { guardTiers, tierPolicy } from '../src/core/selectors/tier-guard.js';
 import { UserError } from '../src/domain/errors.js';
 
@@ -106,5 +107,20 @@ describe('tier guard', () => {
     guard(['role:db'], [], tierPolicy({ protectedTiers: 'none' }));
     assert.throws(() => guard(['web-test1'], [], tierPolicy({ protectedTiers: 'test' })), /protected tier test: web-test1:/);
     assert.throws(() => tierPolicy({ allowAll: 'maybe' }), /ALLOW_TARGET_ALL/);
+  });
+});
+
+describe('destroy selection', () => {
+  const servers = nodes.map((n) => ({ ...n, address: '192.0.2.1', username: 'root', port: 22, provider: 'hetzner' }));
+  const guard = { policy: tierPolicy({}), allowTiers: [] as string[] };
+  it('plain names pass as given (a gone server is reported absent later); prod still needs naming', () => {
+    assert.deepEqual(selectForDestroy(servers, ['web-test1 gone1'], guard), ['web-test1', 'gone1']);
+    assert.throws(() => selectForDestroy(servers, ['web-prod1'], guard), /protected tier prod: web-prod1:/);
+    assert.deepEqual(selectForDestroy(servers, ['web-prod1'], { ...guard, allowTiers: ['prod'] }), ['web-prod1']);
+  });
+  it('selectors resolve against the listing, with the guard', () => {
+    assert.deepEqual(selectForDestroy(servers, ['tier:test+role:web'], guard), ['web-test1', 'web-test2']);
+    assert.throws(() => selectForDestroy(servers, ['role:db'], guard), /db-prod1/);
+    assert.throws(() => selectForDestroy(servers, ['role:nope'], guard), /selector matches no node/);
   });
 });

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import ssh2 from 'ssh2';
 import { Ssh2Connector } from '../src/adapters/ssh/ssh2-connector.js';
 import { HostKeyMismatch, OperationFailed, UserError } from '../src/domain/errors.js';
+import { endsWithChannel } from '../src/remote/ends-with-channel.js';
 import { parsePublicKeyLine, type HostKey } from '../src/remote/known-hosts.js';
 import type { HostTarget } from '../src/ports/remote-host.js';
 import { ed25519Pair } from './support/keys.js';
@@ -64,6 +65,24 @@ describe('Ssh2Connector against an in-process SSH server', () => {
     return { target, knownHostsFile, connector, port, dir };
   }
 
+  it('a host that takes the TCP connection but never speaks fails the connect; its late socket close is no crash', async (t) => {
+    const { target, connector, port } = await setup(t);
+    // A stalled machine: the kernel accepts, nothing answers; the socket closes later.
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(port, '127.0.0.1', resolve));
+    t.after(() => new Promise<void>((resolve) => silent.close(() => resolve())));
+    await assert.rejects(connector().connect(target, { timeoutMs: 1000 }), /h1: cannot connect to 127\.0\.0\.1:\d+: timed out/);
+    const crashes: unknown[] = [];
+    const onCrash = (err: unknown) => void crashes.push(err);
+    process.on('uncaughtException', onCrash);
+    t.after(() => process.off('uncaughtException', onCrash));
+    for (const socket of sockets) socket.destroy();
+    // Let the closes arrive (each is one event-loop turn away).
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.deepEqual(crashes, [], 'a second error after giving up is not an uncaught exception');
+  });
+
   it('retries a refused connection until the server appears, then records its key', async (t) => {
     const { target, knownHostsFile, connector, port } = await setup(t);
     const counters = { execs: 0 };
@@ -77,7 +96,8 @@ describe('Ssh2Connector against an in-process SSH server', () => {
     const host = await connecting;
     const result = await host.exec({ argv: ['echo', 'a b'] });
     assert.equal(result.exitCode, 0);
-    assert.equal(result.stdout.toString(), "ran: echo 'a b'\n");
+    // Without stdin, the command is wrapped so that it ends with its channel.
+    assert.equal(result.stdout.toString(), `ran: ${endsWithChannel("echo 'a b'")}\n`);
     assert.match(await readFile(knownHostsFile, 'utf8'), new RegExp(`^\\[127\\.0\\.0\\.1\\]:${port} ssh-ed25519 \\S+\\n$`));
   });
 

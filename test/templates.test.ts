@@ -10,7 +10,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it, type TestContext } from 'node:test';
 import { scaffoldTargetPath } from '../src/core/init/scaffold.js';
+import { substituteDeployText } from '../src/core/deploy/placeholders.js';
 import { substitutePlaceholders } from '../src/core/placeholders.js';
+import { renderMeshBody } from './support/confd-mesh.js';
 import { repoRoot, tempDir } from './support/repo.js';
 
 const exec = promisify(execFile);
@@ -235,6 +237,63 @@ describe('templates: Nix files', () => {
   });
 });
 
+
+describe('templates: the example app (cluster/app_modules/hello-mesh, cluster/nodes/example001.nix)', () => {
+  it('the node file renders the secret to its bare name and the overlay IP; the app then registers where the mesh template looks', async (t) => {
+    const appModule = path.join(templatesDir, 'cluster', 'app_modules', 'hello-mesh', 'default.nix');
+    const nodeText = await readFile(path.join(templatesDir, 'cluster', 'nodes', 'example001.nix'), 'utf8');
+    // The CLI's own node-file substitution, as deploy-apps runs it.
+    const rendered = substituteDeployText(
+      nodeText,
+      'node-file',
+      { mode: 'cluster', nodes: new Map(), localhost: { name: 'example001', ipv4: '203.0.113.9', overlayIp: '10.10.4.0' } },
+      'nodes/example001.nix',
+    );
+    assert.deepEqual(rendered.secrets, ['hello.token'], 'the deploy sends this secret to the node');
+    assert.match(rendered.content, /tokenSecret = "hello\.token";/);
+    assert.match(rendered.content, /bindToIp = "10\.10\.4\.0";/);
+    const dir = await tempDir(t, 'nix-infra-example-');
+    const nodeFile = path.join(dir, 'example001.nix');
+    await writeFile(nodeFile, rendered.content);
+
+    // Just enough of lib and pkgs for the module's own logic; option defaults come from the module.
+    const expr = `
+      let
+        lib = {
+          mkOption = o: o; mkEnableOption = d: { default = false; }; mkIf = c: v: if c then v else { };
+          escapeShellArg = s: "'" + s + "'"; types = { enum = _: null; str = null; port = null; };
+        };
+        pkgs = { writeText = _: t: t; writeShellScript = _: t: t; etcd = "/etcd"; python3 = "/python3"; curl = "/curl"; };
+        node = import ${JSON.stringify(nodeFile)} { };
+        defaults = builtins.mapAttrs (_: o: o.default or null) app.options.apps.hello-mesh;
+        app = import ${JSON.stringify(appModule)} {
+          inherit lib pkgs;
+          config = {
+            apps.hello-mesh = defaults // node.apps.hello-mesh;
+            networking.hostName = "example001";
+            environment.variables = { ETCDCTL_ENDPOINTS = "e"; ETCDCTL_CACERT = "c"; ETCDCTL_CERT = "x"; ETCDCTL_KEY = "k"; };
+          };
+        };
+      in {
+        imports = map builtins.baseNameOf node.imports;
+        inherit (app.config.systemd.services.hello-mesh.serviceConfig) LoadCredentialEncrypted ExecStartPre ExecStartPost ExecStop;
+      }`;
+    const unit = JSON.parse(await nixInstantiate(['--eval', '--strict', '--json', '--expr', expr])) as Record<string, string | string[]>;
+    assert.deepEqual(unit.imports, ['hello-mesh']);
+    assert.equal(unit.LoadCredentialEncrypted, 'hello.token:/root/secrets/hello.token');
+    // What the unit puts into etcd, fed to the mesh template as confd would see it.
+    const puts = [String(unit.ExecStartPre), String(unit.ExecStartPost)].map((cmd) => /etcdctl put (\S+) '(.*)'/.exec(cmd));
+    const kv = new Map<string, string>([['/cluster/nodes/consumer', JSON.stringify({ name: 'consumer', ipv4: '203.0.113.5', services: ['services'] })]]);
+    for (const put of puts) {
+      assert.ok(put?.[1] !== undefined && put[2] !== undefined, `an etcdctl put in ${JSON.stringify(unit)}`);
+      kv.set(put[1], put[2]);
+    }
+    assert.deepEqual([...kv.keys()].slice(1), ['/cluster/services/hello-mesh/meta_data', '/cluster/services/hello-mesh/instances/example001']);
+    assert.match(String(unit.ExecStop), /etcdctl del \/cluster\/services\/hello-mesh\/instances\/example001$/);
+    const body = renderMeshBody(kv, 'consumer');
+    assert.match(body, /listen services-hello-mesh\n {4}bind 127\.0\.0\.1:18181\n {4}balance roundrobin\n {4}server example001 10\.10\.4\.0:8181 check/);
+  });
+});
 describe('templates: scaffold paths', () => {
   it('every template file maps to a safe project path, with dot- segments turned into dotfiles', () => {
     assert.ok(templateFiles.length > 0);

@@ -18,6 +18,8 @@ export interface ProjectSession {
   readonly workspace: NodeWorkspace;
   readonly envFile: string | undefined;
   readonly reporter: LineReporter;
+  /** The command as typed, without arguments: `fleet deploy-apps` (for locks and the audit trail). */
+  readonly command: string;
 }
 
 /**
@@ -93,7 +95,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       reporter,
       now: () => new Date(),
     };
-    return { ctx, workingDir, workspace: new NodeWorkspace(workingDir), envFile, reporter };
+    const command = (this.id ?? '').replace(/:/g, ' ');
+    return { ctx, workingDir, workspace: new NodeWorkspace(workingDir), envFile, reporter, command };
   }
 
   /** `--ssh-key`, else SSH_KEY from the environment or .env. */

@@ -6,7 +6,9 @@ import { restartConfd, setUpClusterNodes, type ClusterNodeResult } from '../core
 import { prepareDeployInputs } from '../core/deploy/deploy-inputs.js';
 import { deployNodes } from '../core/deploy/deploy-nodes.js';
 import { FsSecretStore } from '../adapters/secret-store/fs-secret-store.js';
-import { ExitCode } from '../domain/errors.js';
+import { ExitCode, OperationFailed } from '../domain/errors.js';
+import type { ServerInfo } from '../ports/provider.js';
+import type { HostTarget } from '../ports/remote-host.js';
 import { summarise } from '../ui/host-summary.js';
 import { printNote, printResult } from '../ui/output.js';
 import { clusterNodeMap } from './cluster-node-map.js';
@@ -15,8 +17,8 @@ import { parseTargetList, resolveTargets } from '../core/targets.js';
 import { checkSshKeyName } from '../domain/names.js';
 import { ReusingConnector } from '../core/remote/reusing-connector.js';
 import { operatorName } from './operator.js';
-import { BaseCommand } from './base-command.js';
-import { controlNodeNames, ctrlNodesOption, openControlPlane } from './control-plane-session.js';
+import { BaseCommand, type ProjectSession } from './base-command.js';
+import { controlNodeNames, ctrlNodesOption, openControlPlane, type ControlPlaneSession } from './control-plane-session.js';
 import { hostResults, type HostResultsJson } from './node-commands/host-results.js';
 import { nodeRunOptions } from './node-commands/run-options.js';
 import { connectionFlags, mutatingFlags, targetFlag } from './node-flags.js';
@@ -40,6 +42,33 @@ export abstract class ClusterNodeCommand extends BaseCommand<typeof ClusterNodeC
     ...mutatingFlags,
   };
 
+  /**
+   * The etcd session (over the command's shared connections) and the node map read through it;
+   * fails, closing the session, when etcd does not answer, before anything changed on a node.
+   */
+  private async controlPlaneFirst(
+    session: ProjectSession,
+    servers: readonly ServerInfo[],
+    connection: Parameters<typeof openControlPlane>[1],
+    shared: ReusingConnector,
+    ctrlNodes: readonly HostTarget[],
+  ): Promise<{ session: ControlPlaneSession; map: Awaited<ReturnType<typeof clusterNodeMap>> }> {
+    const attempts = await Promise.allSettled(ctrlNodes.map((target) => shared.connect(target)));
+    const hosts = attempts.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []));
+    const unreachable = attempts.flatMap((a, i) => (a.status === 'rejected' ? [`${ctrlNodes[i]?.name}: ${(a.reason as Error).message}`] : []));
+    const cp = await openControlPlane(session, connection, { connector: shared, hosts, unreachable });
+    try {
+      return { session: cp, map: await clusterNodeMap(session, servers, cp.cp, connection) };
+    } catch (err) {
+      await cp.close();
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new OperationFailed(`etcd on the control nodes does not answer (${reason}); nothing was changed on the nodes`, [
+        `control nodes tried: ${connection.ctrlNodes.join(', ')}`,
+        'start etcd there (or fix --ctrl-nodes / CTRL_NODES) and run init-node again',
+      ]);
+    }
+  }
+
   async run(): Promise<HostResultsJson<ClusterNodeResult> & { registered?: { node: string; outcome: string }[] }> {
     const initialise = (this.ctor as unknown as typeof ClusterNodeCommand).initialise;
     const session = this.openProject();
@@ -54,45 +83,46 @@ export abstract class ClusterNodeCommand extends BaseCommand<typeof ClusterNodeC
     const run = await openNodeRun(session, nodeRunOptions(this.flags, { sshKeyName, json: this.jsonEnabled(), title: initialise ? 'init-node' : 'update-node' }));
     if (sshKeyName !== undefined) checkSshKeyName(sshKeyName);
     const ctrlNodes = resolveTargets(run.servers, ctrlNames, sshKeyName === undefined ? undefined : path.join(session.workingDir, 'ssh', sshKeyName));
-    // One login per host for the whole command: set-up, apps deploy and confd share connections.
+    // One login per host for the whole command: etcd tunnels, set-up, apps deploy and confd share connections.
     const shared = new ReusingConnector(run.deps.connector);
-    const outcomes = await setUpClusterNodes(
-      { ...run.deps, connector: shared, ctx: session.ctx, project: session.workspace, pki: new ForgePki(), local: new NodeLocalFiles(session.workingDir) },
-      {
-        targets: run.targets,
-        ctrlNodes,
-        nixosVersion: this.flags['nixos-version'],
-        nodeModule: this.flags['node-module'],
-        concurrency: run.concurrency,
-        withCertificates: initialise,
-        // init-node rebuilds once, after the apps deploy below.
-        rebuild: !initialise && this.flags.rebuild,
-      },
-    ).catch(async (err: unknown) => {
-      await run.abort();
-      throw err;
-    });
-    let ready = run.targets.filter((t) => outcomes.some((o) => o.host === t.name && o.ok));
-    const more = initialise && ready.length > 0;
-    let exit = await run.finish(outcomes, { keepConnections: more });
-    process.exitCode = exit;
-    if (!more) return hostResults(outcomes);
-
-    // One etcd session for the node map and the registration. Between them: the apps deploy
-    // (node file, app_modules, secrets), the rebuild, and confd rendered afresh.
     const connection = { ctrlNodes: ctrlNames, sshKeyName, connectTimeoutSeconds: this.flags['connect-timeout'], acceptHostKey: this.flags['accept-host-key'] ?? [] };
-    const attempts = await Promise.allSettled(ctrlNodes.map((target) => shared.connect(target)));
-    const ctrlHosts = attempts.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []));
-    const unreachable = attempts.flatMap((a, i) => (a.status === 'rejected' ? [`${ctrlNodes[i]?.name}: ${(a.reason as Error).message}`] : []));
-    const cp = await openControlPlane(session, connection, { connector: shared, hosts: ctrlHosts, unreachable }).catch(async (err: unknown) => {
-      await shared.closeAll();
-      throw err;
-    });
-    const connector = shared;
-    const deps = { connector, reporter: session.reporter, now: session.ctx.now };
-    const registered: { node: string; outcome: string }[] = [];
+    // init-node ends by writing to etcd: check that etcd answers (one session, reused for the node
+    // map and the registration) before anything is issued or changed on a node.
+    const control = initialise
+      ? await this.controlPlaneFirst(session, run.servers, connection, shared, ctrlNodes).catch(async (err: unknown) => {
+          await run.abort();
+          throw err;
+        })
+      : undefined;
     try {
-      const { nodes, etcdCluster } = await clusterNodeMap(session, run.servers, cp.cp, connection);
+      const outcomes = await setUpClusterNodes(
+        { ...run.deps, connector: shared, ctx: session.ctx, project: session.workspace, pki: new ForgePki(), local: new NodeLocalFiles(session.workingDir) },
+        {
+          targets: run.targets,
+          ctrlNodes,
+          nixosVersion: this.flags['nixos-version'],
+          nodeModule: this.flags['node-module'],
+          concurrency: run.concurrency,
+          withCertificates: initialise,
+          // init-node rebuilds once, after the apps deploy below.
+          rebuild: !initialise && this.flags.rebuild,
+        },
+      ).catch(async (err: unknown) => {
+        await control?.session.close();
+        await run.abort();
+        throw err;
+      });
+      let ready = run.targets.filter((t) => outcomes.some((o) => o.host === t.name && o.ok));
+      // The etcd session's tunnels run over the shared connections: keep them while it is open.
+      let exit = await run.finish(outcomes, { keepConnections: control !== undefined });
+      process.exitCode = exit;
+      if (control === undefined || ready.length === 0) return hostResults(outcomes);
+
+      // Between the node map and the registration: the apps deploy (node file, app_modules,
+      // secrets), the rebuild, and confd rendered afresh.
+      const deps = { connector: shared, reporter: session.reporter, now: session.ctx.now };
+      const registered: { node: string; outcome: string }[] = [];
+      const { nodes, etcdCluster } = control.map;
       const deployed = await deployNodes(
         { ...deps, ctx: session.ctx, project: session.workspace, local: new NodeLocalFiles(session.workingDir), store, recorder: { operator: operatorName(), cliVersion: this.config.version } },
         {
@@ -120,15 +150,15 @@ export abstract class ClusterNodeCommand extends BaseCommand<typeof ClusterNodeC
       process.exitCode = exit;
 
       for (const target of ready) {
-        const result = await registerNode(cp.cp, nodeRecord(target.name, target.address, groups));
+        const result = await registerNode(control.session.cp, nodeRecord(target.name, target.address, groups));
         registered.push({ node: target.name, outcome: result.outcome });
         if (!this.jsonEnabled()) printResult(`${result.key}: ${result.outcome}`);
       }
+      return { ...hostResults(outcomes), registered };
     } finally {
       // The etcd session first: its tunnels run over the shared connections.
-      await cp.close();
-      await connector.closeAll();
+      await control?.session.close();
+      await shared.closeAll();
     }
-    return { ...hostResults(outcomes), registered };
   }
 }

@@ -4,7 +4,7 @@ import { readOperatorCredentials } from '../core/pki/operator-cert.js';
 import { parseTargetList, resolveTargets } from '../core/targets.js';
 import type { ServerInfo } from '../ports/provider.js';
 import { OperationFailed, UserError } from '../domain/errors.js';
-import type { ControlPlane } from '../ports/control-plane.js';
+import type { ControlPlane, ControlPlaneLeases } from '../ports/control-plane.js';
 import type { HostConnector, HostTarget, RemoteHost } from '../ports/remote-host.js';
 import type { ProjectSession } from './base-command.js';
 import { prepareConnections } from './node-run.js';
@@ -56,7 +56,7 @@ export async function controlNodeNames(session: ProjectSession, values: readonly
 }
 
 export interface ControlPlaneSession {
-  readonly cp: ControlPlane;
+  readonly cp: ControlPlane & ControlPlaneLeases;
   /** The control nodes that could be reached, in the given order. */
   readonly reached: readonly string[];
   close(): Promise<void>;

@@ -65,7 +65,5 @@ export const mutatingFlags = {
     min: 0,
     max: 86_400,
     helpGroup: 'SAFETY',
-    // Shown once the deploy lock it waits for exists.
-    hidden: true,
   }),
 };

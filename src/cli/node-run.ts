@@ -4,6 +4,7 @@ import { Ssh2Connector } from '../adapters/ssh/ssh2-connector.js';
 import { envValue } from '../config/env.js';
 import type { FanoutDeps, HostOutcome } from '../core/remote/fanout.js';
 import { checkSshKeyName } from '../domain/names.js';
+import { stoppableConnector } from '../core/remote/stoppable-connector.js';
 import { selectTargets } from '../core/selectors/select-targets.js';
 import { tierPolicy, type TierPolicy } from '../core/selectors/tier-guard.js';
 import { checkAcceptedKeyNodes, parseTargetList } from '../core/targets.js';
@@ -15,6 +16,8 @@ import { summarise } from '../ui/host-summary.js';
 import type { ListrHostReporter } from '../ui/listr-host-reporter.js';
 import { canDrawTaskList, printNote } from '../ui/output.js';
 import type { ProjectSession } from './base-command.js';
+import { onInterrupt } from './interrupts.js';
+import { startMutation } from './mutation-run.js';
 import { openProvider } from './open-provider.js';
 
 export interface NodeRunOptions {
@@ -38,7 +41,8 @@ export interface NodeRun {
   readonly concurrency: number;
   /**
    * Closes connections (unless `keepConnections`: a later phase of the command reuses them and
-   * closes them itself), finishes the display, prints the summary; returns the exit code.
+   * closes them itself), finishes the display, prints the summary; returns the exit code (130
+   * after Ctrl-C).
    */
   finish(outcomes: readonly HostOutcome<unknown>[], options?: { keepConnections?: boolean }): Promise<number>;
   /** Closes connections after an error that ended the command early. */
@@ -104,8 +108,56 @@ export function projectTierPolicy(session: ProjectSession): TierPolicy {
   });
 }
 
+/**
+ * `connector`, stopped by Ctrl-C/SIGTERM until `dispose`: connections close (which ends their
+ * remote commands), hosts not reached yet are not started, and the run ends through its usual
+ * path, so its summary shows what got done.
+ */
+export function interruptible(connector: HostConnector): {
+  connector: HostConnector;
+  /** Aborted by the interrupt: for waits that are not a connection (polls, back-offs). */
+  readonly signal: AbortSignal;
+  readonly interrupted: boolean;
+  dispose(): void;
+} {
+  const stoppable = stoppableConnector(connector);
+  const aborter = new AbortController();
+  const watch = onInterrupt(() => {
+    stoppable.stop('interrupted');
+    aborter.abort();
+  });
+  return {
+    connector: stoppable.connector,
+    signal: aborter.signal,
+    get interrupted() {
+      return stoppable.stopped;
+    },
+    dispose: () => watch.dispose(),
+  };
+}
+
 export async function openNodeRun(session: ProjectSession, options: NodeRunOptions): Promise<NodeRun> {
-  const { connector, targets, servers } = await prepareConnections(session, options);
+  const prepared = await prepareConnections(session, options);
+  const { targets, servers } = prepared;
+  const direct = prepared.connector;
+  const mutation =
+    options.mutation === undefined
+      ? undefined
+      : await startMutation(session, {
+          connector: direct,
+          targets,
+          selector: options.targetValues,
+          lockTimeoutSeconds: options.mutation.lockTimeoutSeconds,
+          concurrency: options.concurrency,
+          sshKeyName: options.sshKeyName,
+          connectTimeoutSeconds: options.connectTimeoutSeconds,
+          acceptHostKey: options.acceptHostKey,
+        }).catch(async (err: unknown) => {
+          await direct.closeAll();
+          throw err;
+        });
+  const stop = interruptible(mutation?.connector ?? direct);
+  const connector = stop.connector;
   const useListr = !options.json && canDrawTaskList();
   // listr2 is loaded only when a task list is drawn: scripts and CI never pay for it.
   const listr: ListrHostReporter | undefined = useListr
@@ -119,14 +171,23 @@ export async function openNodeRun(session: ProjectSession, options: NodeRunOptio
     servers,
     concurrency: options.concurrency,
     async finish(outcomes, finishOptions) {
-      if (finishOptions?.keepConnections !== true) await connector.closeAll();
+      // The deploy locks and the audit record end with the run's first phase (its outcome is the run's).
+      const interruptedByLock = await mutation?.finish(outcomes);
+      // Connections kept for a later phase stay stoppable by Ctrl-C until that phase is done.
+      if (finishOptions?.keepConnections !== true) {
+        stop.dispose();
+        await connector.closeAll();
+      }
       await listr?.finish(outcomes);
       printNote(summarise(outcomes));
+      if (stop.interrupted || interruptedByLock !== undefined) return ExitCode.interrupted;
       return outcomes.every((o) => o.ok) ? ExitCode.ok : ExitCode.failed;
     },
     async abort() {
+      await mutation?.finish(undefined, stop.interrupted ? 'interrupted' : 'stopped');
+      stop.dispose();
       await connector.closeAll();
-      await listr?.abort('stopped');
+      await listr?.abort(stop.interrupted ? 'interrupted' : 'stopped');
     },
   };
 }

@@ -74,6 +74,6 @@ What init was given or asked for is added to .env (0600; existing lines are kept
     if (result.envNotSaved.length > 0) printNote(`Not saved: ${result.envNotSaved.join(', ')}. Set them in .env or the environment, or type them when asked.`);
     const relative = path.relative(process.cwd(), result.directory);
     const dir = relative === '' ? '.' : relative.startsWith('..') ? result.directory : relative;
-    printResult(['', 'Next steps:', ...nextSteps(result.template, { dir, envSaved: result.envSaved.includes('SSH_KEY') || result.envNotSaved.length === 0 }).map((step, i) => `  ${i + 1}. ${step}`)].join('\n'));
+    printResult(['', 'Next steps:', ...nextSteps(result.template, { dir, sshKeySaved: !result.envNotSaved.includes('SSH_KEY') }).map((step, i) => `  ${i + 1}. ${step}`)].join('\n'));
   }
 }

@@ -9,8 +9,10 @@ export const ExitCode = {
   /** `status`: every host answered, and some are not in sync (drift, failed units, unreachable). */
   notInSync: 3,
   usage: 64,
-  /** Stopped by Ctrl-C (128 + SIGINT, as shells report it). */
+  /** Stopped by Ctrl-C (128 + SIGINT, as shells report it) or SIGTERM. */
   interrupted: 130,
+  /** Another run holds the deploy lock of a target (EX_TEMPFAIL: try again later). */
+  locked: 75,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -54,6 +56,14 @@ export class OperationFailed extends UserError {
   }
 }
 
+/** The operator pressed Ctrl-C (at a prompt, or while remote work ran): exit 130, one line. */
+export class Interrupted extends UserError {
+  constructor(message = 'interrupted') {
+    super(message, { exitCode: ExitCode.interrupted });
+    this.name = 'Interrupted';
+  }
+}
+
 /**
  * A host presented another SSH host key than the one it must have (after a conversion: the key
  * it was given before the reboot). Never retried: another attempt would only meet the same host.
@@ -62,5 +72,13 @@ export class HostKeyMismatch extends OperationFailed {
   constructor(message: string, hints: readonly string[] = []) {
     super(message, hints);
     this.name = 'HostKeyMismatch';
+  }
+}
+
+/** Another operator's run holds the deploy lock of a target: exit 75, nothing was changed. */
+export class LockHeld extends UserError {
+  constructor(message: string, hints: readonly string[] = []) {
+    super(message, { hints, exitCode: ExitCode.locked });
+    this.name = 'LockHeld';
   }
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { AuditLog } from '../ports/audit-log.js';
 
@@ -66,17 +66,23 @@ export function audited<A extends Record<string, unknown>>(
       detail = known ? (err as Error).message : `internal error: ${(err as Error).name}`;
       return { content: [{ type: 'text', text: known ? `refused: ${(err as Error).message}` : `${tool} failed: internal error` }], isError: true };
     } finally {
+      const nodes = outcome?.nodes ?? [];
+      const durationMs = deps.now().getTime() - started;
       await deps.audit
         .append({
-          time: new Date(started).toISOString(),
-          operator: deps.operator,
-          source: 'mcp',
+          v: 1,
+          id: randomUUID(),
+          who: deps.operator,
+          when: new Date(started).toISOString(),
           command: `mcp ${tool}`,
-          arguments: auditArguments(args),
-          nodes: outcome?.nodes ?? [],
+          selector: typeof args.node === 'string' ? [args.node] : typeof args.selector === 'string' ? [args.selector] : [],
+          nodes,
           result,
+          results: nodes.map((node) => ({ node, ok: result === 'ok', durationMs })),
+          durationMs,
+          source: 'mcp',
+          arguments: auditArguments(args),
           ...(detail === undefined ? {} : { detail }),
-          durationMs: deps.now().getTime() - started,
         })
         .catch(() => undefined);
     }

@@ -1,20 +1,9 @@
-/** One line of the project's audit trail: who did what to which nodes, and how it ended. */
-export interface AuditRecord {
-  readonly time: string;
-  /** user@host of the operator's machine. */
-  readonly operator: string;
-  /** What started it: `cli` or `mcp`. */
-  readonly source: 'cli' | 'mcp';
-  /** The command or tool name, e.g. `deploy` or `mcp journal`. */
-  readonly command: string;
-  /** Arguments with anything long or sensitive replaced by its size and digest. */
-  readonly arguments: Readonly<Record<string, unknown>>;
-  readonly nodes: readonly string[];
-  readonly result: 'ok' | 'failed' | 'refused';
-  readonly detail?: string;
-  readonly durationMs: number;
-}
+import type { AuditRecord } from '../domain/audit.js';
 
+/** Where a project keeps its audit trail (`<project>/.nix-infra/audit.jsonl`). */
 export interface AuditLog {
+  /** Appends one record as one line; never rewrites what is there. */
   append(record: AuditRecord): Promise<void>;
+  /** Every record, oldest first; lines that do not parse are skipped. */
+  read(): Promise<AuditRecord[]>;
 }

@@ -72,3 +72,21 @@ export interface ControlPlane {
   /** Closes every connection; later calls fail. */
   close(): Promise<void>;
 }
+
+/** Keys held under one etcd lease: they exist while the lease is kept alive. */
+export interface LeasedKeys {
+  /** Revokes the lease, which deletes every key under it. Safe to call twice. */
+  release(): Promise<void>;
+  /** Called once if the lease is lost (keep-alives failed past its TTL): the keys are gone. */
+  onLost(handler: (reason: string) => void): void;
+}
+
+/** Leases of the control plane, for locks that must expire when their holder dies. */
+export interface ControlPlaneLeases {
+  /**
+   * Creates all of `keys` with `value` under one new lease of `ttlSeconds`, kept alive until
+   * released; all or nothing: when any key exists, none is created and `held` maps each
+   * existing key to its value.
+   */
+  createLeased(keys: readonly string[], value: string, ttlSeconds: number): Promise<{ readonly keys: LeasedKeys } | { readonly held: ReadonlyMap<string, string> }>;
+}

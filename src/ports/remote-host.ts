@@ -77,8 +77,11 @@ export interface RemoteHost {
   shell(pty: PtyOptions): Promise<RemoteShell>;
   /** Resolves with a reason when the connection ends (closed by us, or lost). */
   readonly closed: Promise<string>;
-  /** Ends this connection (others of the same connector stay open). */
-  close(): void;
+  /**
+   * Ends this connection (others of the same connector stay open); commands still running on it
+   * end too, and fail with `reason` when one is given.
+   */
+  close(reason?: string): void;
 }
 
 export interface ConnectOptions {

@@ -9,12 +9,13 @@ export const STATUS_SCRIPT = [
   'echo "arch=$(uname -m)"',
   'echo "boot_id=$(cat /proc/sys/kernel/random/boot_id)"',
   'echo "running_kernel=$(uname -r)"',
-  // readlink -f: the store path itself, whatever chain of links leads there.
-  'echo "current_system=$(readlink -f /run/current-system 2>/dev/null)"',
-  'echo "booted_system=$(readlink -f /run/booted-system 2>/dev/null)"',
-  'echo "profile_system=$(readlink -f /nix/var/nix/profiles/system 2>/dev/null)"',
-  'echo "current_kernel=$(cat /run/current-system/kernel 2>/dev/null || readlink -f /run/current-system/kernel 2>/dev/null)"',
-  'echo "booted_kernel=$(cat /run/booted-system/kernel 2>/dev/null || readlink -f /run/booted-system/kernel 2>/dev/null)"',
+  // readlink -e: the store path itself, whatever chain of links leads there; nothing when a link
+  // is missing (-f would print the path it looked for, which reads as a different system).
+  'echo "current_system=$(readlink -e /run/current-system 2>/dev/null)"',
+  'echo "booted_system=$(readlink -e /run/booted-system 2>/dev/null)"',
+  'echo "profile_system=$(readlink -e /nix/var/nix/profiles/system 2>/dev/null)"',
+  'echo "current_kernel=$(cat /run/current-system/kernel 2>/dev/null || readlink -e /run/current-system/kernel 2>/dev/null)"',
+  'echo "booted_kernel=$(cat /run/booted-system/kernel 2>/dev/null || readlink -e /run/booted-system/kernel 2>/dev/null)"',
   'echo "nixos_version=$(nixos-version 2>/dev/null | head -n 1 | cut -d" " -f1)"',
   'echo "--- failed-units ---"',
   'systemctl --failed --plain --no-legend --no-pager 2>/dev/null | cut -d" " -f1',

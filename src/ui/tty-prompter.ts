@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises';
-import { OperationFailed, UserError } from '../domain/errors.js';
+import { Interrupted, UserError } from '../domain/errors.js';
 import type { Prompter } from '../ports/prompter.js';
 
 /**
@@ -46,6 +46,13 @@ export class TtyPrompter implements Prompter {
     const rl = createInterface({ input: process.stdin, output: process.stderr });
     try {
       return await rl.question(prompt);
+    } catch (err) {
+      // readline ends a question on Ctrl-C with an AbortError: the operator's choice, not a bug.
+      if ((err as Error).name === 'AbortError') {
+        process.stderr.write('\n'); // the message starts on a line of its own, not after the prompt
+        throw new Interrupted();
+      }
+      throw err;
     } finally {
       rl.close();
     }
@@ -71,7 +78,7 @@ export class TtyPrompter implements Prompter {
       const onData = (chunk: Buffer): void => {
         for (const ch of chunk.toString('utf8')) {
           if (ch === '\r' || ch === '\n') return finish();
-          if (ch === '\u0003') return finish(new OperationFailed('aborted'));
+          if (ch === '\u0003') return finish(new Interrupted());
           if (ch === '\u007f' || ch === '\b') typed = typed.slice(0, -1);
           else typed += ch;
         }

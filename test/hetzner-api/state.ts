@@ -167,13 +167,25 @@ export class HetznerState {
     return count;
   }
 
-  /** Makes a running action fail, so tests can exercise a client's error path for actions. */
+  /**
+   * Makes a running action fail, so tests can exercise a client's error path for actions. A
+   * failed create_server takes the server's start_server with it (a server that was never made
+   * cannot start) and leaves the server `off` (modelled; the API documents neither outcome).
+   */
   failAction(id: number, code = 'action_failed', message = 'Action failed'): void {
     const action = this.actions.get(id);
     if (!action) throw notFound('action');
     action.status = 'error';
     action.finishedAt = this.now();
     action.error = { code, message };
+    if (action.command !== 'create_server') return;
+    for (const resource of action.resources.filter((r) => r.type === 'server')) {
+      const server = this.servers.get(resource.id);
+      if (server) server.status = 'off';
+      for (const next of this.actionsFor('server', resource.id)) {
+        if (next.command === 'start_server' && next.status === 'running') this.failAction(next.id, 'action_failed', 'server creation failed');
+      }
+    }
   }
 
   private succeed(action: ActionRecord, at: number): void {

@@ -73,6 +73,45 @@ export async function runCliOnTerminals(
   return { code: result.exit, stdout: readable(result.transcript), stderr: readable(result.stderr) };
 }
 
+/**
+ * Runs the built CLI without a terminal (like runCli) and sends it `signal` once every pattern
+ * has shown on its stdout or stderr; resolves when it exits. Bounded: after `timeoutMs` without
+ * all patterns the child is killed and the result says so in stderr.
+ */
+export function runCliAndSignal(
+  args: readonly string[],
+  options: { env?: Record<string, string>; when: readonly RegExp[]; signal: NodeJS.Signals; timeoutMs?: number },
+): Promise<CliResult & { signal: NodeJS.Signals | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'run.js'), ...args], {
+      cwd: repoRoot,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    const timer = setTimeout(() => {
+      stderr += `\n[test: killed, ${options.when.join(', ')} not all seen within ${options.timeoutMs ?? 60_000} ms]`;
+      child.kill('SIGKILL');
+    }, options.timeoutMs ?? 60_000);
+    const check = (): void => {
+      if (!sent && options.when.every((re) => re.test(stdout) || re.test(stderr))) {
+        sent = true;
+        child.kill(options.signal);
+      }
+    };
+    child.stdout.on('data', (chunk: Buffer) => ((stdout += chunk.toString('utf8')), check()));
+    child.stderr.on('data', (chunk: Buffer) => ((stderr += chunk.toString('utf8')), check()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    child.stdin.end();
+  });
+}
+
 /** The environment a batch `init` needs for a CA. */
 export const caEnv = {
   CA_PASS: 'root-ca-pass',

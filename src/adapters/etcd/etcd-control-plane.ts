@@ -5,12 +5,17 @@ import { checkDeletePrefix, checkKey, checkPrefix } from '../../domain/etcd-keys
 import type {
   ControlPlane,
   ControlPlaneHealth,
+  ControlPlaneLeases,
   ControlPlaneMember,
   EndpointFailure,
+  LeasedKeys,
   PutIfChangedResult,
 } from '../../ports/control-plane.js';
 import { classifyFailure, failureHints, type FailureKind } from './failure-reason.js';
 import { consumeIpServernameWarning } from './ip-servername-warning.js';
+
+/** Keys per transaction when creating leased keys: below etcd's default cap of 128 operations. */
+const LEASE_CHUNK = 60;
 
 /** One etcd client endpoint. */
 export interface EtcdEndpoint {
@@ -93,7 +98,7 @@ function checkAddress(address: string): void {
   }
 }
 
-class EtcdControlPlane implements ControlPlane {
+class EtcdControlPlane implements ControlPlane, ControlPlaneLeases {
   readonly endpoints: readonly string[];
   readonly #slots: readonly Slot[];
   readonly #timeoutMs: number;
@@ -194,6 +199,48 @@ class EtcdControlPlane implements ControlPlane {
     return { answeredBy, skipped, version: value.status.version, leaderId, members };
   }
 
+  async createLeased(keys: readonly string[], value: string, ttlSeconds: number): Promise<{ keys: LeasedKeys } | { held: ReadonlyMap<string, string> }> {
+    for (const key of keys) checkKey(key);
+    const { value: answer } = await this.#call(`lease ${keys[0] ?? ''}${keys.length > 1 ? ` (+${keys.length - 1})` : ''}`, async (client) => {
+      const lease = client.lease(ttlSeconds);
+      const id = await lease.grant();
+      // etcd caps the operations of one transaction (128 by default): larger sets go in chunks
+      // under the same lease, and a refused chunk revokes the lease, which undoes the others.
+      for (let start = 0; start < keys.length; start += LEASE_CHUNK) {
+        const chunk = keys.slice(start, start + LEASE_CHUNK);
+        let compare = client.if(chunk[0] as string, 'Create', '==', 0);
+        for (const key of chunk.slice(1)) compare = compare.and(key, 'Create', '==', 0);
+        const response = await compare
+          .then(...chunk.map((key) => client.put(key).value(value).lease(id)))
+          .else(...chunk.map((key) => client.get(key)))
+          .commit();
+        if (!response.succeeded) {
+          await lease.revoke().catch(() => undefined);
+          const held = new Map<string, string>();
+          response.responses.forEach((r, i) => {
+            const kv = r.response_range?.kvs[0];
+            if (kv !== undefined) held.set(chunk[i] as string, kv.value.toString('utf8'));
+          });
+          return { held };
+        }
+      }
+      let released = false;
+      return {
+        keys: {
+          async release() {
+            if (released) return;
+            released = true;
+            await lease.revoke();
+          },
+          onLost(handler: (reason: string) => void) {
+            lease.once('lost', (err: Error) => handler(err.message));
+          },
+        },
+      };
+    });
+    return answer;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -206,7 +253,7 @@ class EtcdControlPlane implements ControlPlane {
  * first call; the TLS material is checked here (a key that does not match the certificate, or
  * text that is not PEM, is a UserError now rather than a failed call later).
  */
-export function createEtcdControlPlane(options: EtcdControlPlaneOptions): ControlPlane {
+export function createEtcdControlPlane(options: EtcdControlPlaneOptions): ControlPlane & ControlPlaneLeases {
   if (options.endpoints.length === 0) throw new UserError('no etcd endpoint given');
   const timeoutMs = options.callTimeoutMs ?? DEFAULT_ETCD_CALL_TIMEOUT_MS;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new UserError(`etcd call timeout ${timeoutMs} ms is not positive`);

@@ -6,9 +6,18 @@ import path from 'node:path';
 import { OperationFailed, UserError } from '../../domain/errors.js';
 import { secretNameProblem } from '../../domain/names.js';
 import { SecretValue } from '../../domain/secret-value.js';
-import type { SecretEntry, SecretFormat, SecretStore } from '../../ports/secret-store.js';
+import { isLegacyFormat, type PendingRekey, type ReadOptions, type SecretEntry, type SecretFormat, type SecretStore, type StoreLock } from '../../ports/secret-store.js';
+import { CrashPoints } from './crash-points.js';
 import { decodeV1, encodeV1, parseV1, SecretDecodeError, sniffV1 } from './format-v1.js';
 import { decodeLegacyBase64, decryptLegacyOpenssl, sniffLegacy } from './legacy-formats.js';
+import { RekeySwitch } from './rekey-switch.js';
+import { DEFAULT_LOCK_TIMING, StoreLockFile, type LockTiming } from './store-lock.js';
+
+export interface FsSecretStoreOptions {
+  readonly lockTiming?: LockTiming;
+  /** Test only: SIGKILL this process after that many rekey file operations (see CrashPoints). */
+  readonly crashAfterOps?: number;
+}
 
 /** Enough to recognise every format; legacy files longer than this are judged by their start. */
 const SNIFF_BYTES = 64 * 1024;
@@ -31,15 +40,61 @@ function sniffFormat(head: Buffer, complete: boolean): SecretFormat {
 
 /**
  * The project's `secrets/` folder: one file per secret, named exactly like the secret (the
- * deploy step relies on that). New values are always written as v1; legacy files stay readable
- * until they are stored again.
+ * deploy step relies on that). New values are always written as v1; legacy files are read only
+ * when the caller asks for it (ReadOptions.allowLegacy). The lock file and the rekey switch
+ * live in the same folder as dot files, which are never secrets.
  */
 export class FsSecretStore implements SecretStore {
   readonly location: string;
+  private readonly switcher: RekeySwitch;
+  private readonly lockFile: StoreLockFile;
 
   /** @param dir absolute path of `<project>/secrets` */
-  constructor(dir: string) {
+  constructor(dir: string, options: FsSecretStoreOptions = {}) {
     this.location = dir;
+    this.switcher = new RekeySwitch(dir, new CrashPoints(options.crashAfterOps));
+    this.lockFile = new StoreLockFile(dir, options.lockTiming ?? DEFAULT_LOCK_TIMING);
+  }
+
+  /** Without a secrets folder there is nothing to protect, and a read must not create one. */
+  async lock(purpose: string): Promise<StoreLock> {
+    if ((await this.inspect(this.location)) === undefined) return { release: async () => undefined };
+    return this.lockFile.acquire(purpose);
+  }
+
+  async pendingRekey(): Promise<PendingRekey | undefined> {
+    return this.switcher.state();
+  }
+
+  async recoverRekey(): Promise<'finished' | 'rolled-back' | undefined> {
+    return this.switcher.recover();
+  }
+
+  async replaceAll(values: readonly SecretValue[], password: SecretValue): Promise<void> {
+    if (password.byteLength === 0) {
+      throw new UserError('the new secrets password is empty; refusing to encrypt with it');
+    }
+    if ((await this.pendingRekey()) !== undefined) throw this.pendingError();
+    // Encrypt everything before touching the disk.
+    const files: { name: string; content: string }[] = [];
+    for (const value of values) {
+      this.pathOf(value.name);
+      files.push({ name: value.name, content: await encodeV1(value.name, value.reveal(), password.reveal()) });
+    }
+    try {
+      await this.switcher.replaceAll(files);
+    } catch (err) {
+      if (err instanceof UserError) throw err;
+      throw new OperationFailed(`re-keying ${this.location} stopped: ${describe(err)}`, [
+        'run `nix-infra secrets rekey` again: it finishes or rolls back the interrupted switch first',
+      ]);
+    }
+  }
+
+  private pendingError(): UserError {
+    return new UserError(`${this.location}: an interrupted \`secrets rekey\` is pending (${this.switcher.staging})`, {
+      hints: ['run `nix-infra secrets rekey` again: it finishes the switch (or rolls it back) before anything else'],
+    });
   }
 
   async list(): Promise<SecretEntry[]> {
@@ -53,7 +108,8 @@ export class FsSecretStore implements SecretStore {
     const entries: SecretEntry[] = [];
     for (const name of names) {
       if (name.startsWith('.')) continue; // our temp files (and editor droppings)
-      const found = await this.inspect(path.join(this.location, name));
+      // During an unfinished switch the staged file is the secret (see RekeySwitch).
+      const found = secretNameProblem(name) === undefined ? await this.inspect(await this.switcher.effectivePath(name)) : await this.inspect(path.join(this.location, name));
       if (found === undefined || !found.info.isFile()) continue;
       // A file whose name we would refuse (upstream allowed any name) is shown, not read.
       const format = secretNameProblem(name) === undefined ? found.format : 'unknown';
@@ -64,11 +120,13 @@ export class FsSecretStore implements SecretStore {
   }
 
   async formatOf(name: string): Promise<SecretFormat | undefined> {
-    return (await this.inspect(this.pathOf(name)))?.format;
+    this.pathOf(name);
+    return (await this.inspect(await this.switcher.effectivePath(name)))?.format;
   }
 
-  async read(name: string, password: SecretValue | undefined): Promise<SecretValue> {
-    const file = this.pathOf(name);
+  async read(name: string, password: SecretValue | undefined, options: ReadOptions = {}): Promise<SecretValue> {
+    this.pathOf(name);
+    const file = await this.switcher.effectivePath(name);
     let content: Buffer;
     try {
       content = await readFile(file);
@@ -79,9 +137,16 @@ export class FsSecretStore implements SecretStore {
         });
       }
       if (errorCode(err) === 'EISDIR') throw this.unknownFormat(file);
-      throw new OperationFailed(`cannot read ${file}: ${describe(err)}`);
+      throw new UserError(`cannot read ${file}: ${describe(err)}`, { hints: ['check its owner and permissions (nix-infra writes 0600 files)'] });
     }
     try {
+      if (content.length === 0) {
+        throw new UserError(`${this.label(name)} is empty; an empty file is never used as a secret`, {
+          hints: [`store the value with: nix-infra secrets store --name ${name}`, `or remove ${file} if the secret is no longer needed`],
+        });
+      }
+      const format = sniffFormat(content, true);
+      if (isLegacyFormat(format) && options.allowLegacy !== true) throw this.legacyRefused(name, format);
       const plain = await this.decode(name, file, content, password);
       const value = new SecretValue(name, plain); // copies
       plain.fill(0);
@@ -99,6 +164,7 @@ export class FsSecretStore implements SecretStore {
     if (password.byteLength === 0) {
       throw new UserError('the secrets password (SECRETS_PASS) is empty; refusing to encrypt with it');
     }
+    if ((await this.pendingRekey()) !== undefined) throw this.pendingError();
     if ((await this.formatOf(name)) === 'unknown') {
       throw new UserError(`${target} exists but is not a secret file nix-infra recognises; not overwriting it`, {
         hints: ['Move it out of the secrets folder, then store the secret again.'],
@@ -195,6 +261,17 @@ export class FsSecretStore implements SecretStore {
           hints: ['It may have been written by a newer nix-infra: upgrade, or store the value again.'],
         });
     }
+  }
+
+  private legacyRefused(name: string, format: SecretFormat): UserError {
+    const what = format === 'legacy-base64' ? 'only base64, not encrypted' : 'OpenSSL CBC, not authenticated';
+    return new UserError(`${this.label(name)} is in the Dart tool's legacy format (${what}); it is not used without an explicit import`, {
+      hints: [
+        'anyone who can write the secrets folder can plant such a file without the password',
+        `if it is yours: nix-infra secrets import --name ${name} (encrypts it under SECRETS_PASS)`,
+        'or deploy once with --allow-legacy-secrets, which names every legacy file it uses',
+      ],
+    });
   }
 
   private unknownFormat(file: string): UserError {

@@ -212,9 +212,9 @@ export class Ssh2Connector implements HostConnector {
     };
 
     return new Promise<Ssh2Host>((resolve, reject) => {
-      let settled = false;
+      let ready = false;
       client.once('ready', () => {
-        settled = true;
+        ready = true;
         // Pin only after the login succeeded, so a host that refuses our key (a wrong address,
         // a half-installed machine) leaves no trace. This is trust on first use: it cannot tell
         // an impostor that accepts any key on first contact; pre-pin keys to exclude that.
@@ -227,13 +227,12 @@ export class Ssh2Connector implements HostConnector {
           },
         );
       });
-      // `on`, not `once`: ssh2 can emit a second error (a handshake timeout, then "Connection lost
-      // before handshake" when the socket closes), and an error event without a listener kills
-      // the whole process.
+      // `on`, not `once`: a connection given up on (a handshake timeout) may report a second
+      // error when its socket finally closes ("Connection lost before handshake"), and an
+      // 'error' without a listener would end the process. Only the first one counts.
       client.on('error', (err) => {
-        if (settled) return;
-        settled = true;
-        client.end();
+        if (ready) return; // from here on the host's own listener reports it
+        client.destroy();
         // Only the pinned key types were offered; a host without any of them has changed its key.
         if (rejection === undefined && pinned.length > 0 && /no matching host key format/.test(err.message)) {
           rejection = this.changedKey(target, pattern, pinned, `the host offers no ${[...new Set(pinned.map((k) => k.type))].join(' or ')} key any more`);

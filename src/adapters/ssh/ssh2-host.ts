@@ -6,6 +6,7 @@ import type { Duplex, Readable } from 'node:stream';
 import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
 import { OperationFailed } from '../../domain/errors.js';
 import { SecretValue } from '../../domain/secret-value.js';
+import { endsWithChannel } from '../../remote/ends-with-channel.js';
 import { commandLine } from '../../remote/shell-quote.js';
 import type {
   ExecOptions,
@@ -28,6 +29,15 @@ const PROBE_MODE = 0o755;
 
 function toCommandLine(command: RemoteCommand): string {
   return 'argv' in command ? commandLine(command.argv) : command.script;
+}
+
+/**
+ * A command without stdin is wrapped so that it ends with its channel (see endsWithChannel); its
+ * stdin then stays open until it ends. A command fed through stdin ends when that input is cut
+ * short, so it runs as written.
+ */
+function wireCommand(command: RemoteCommand, stdin: ExecOptions['stdin']): string {
+  return stdin === undefined ? endsWithChannel(toCommandLine(command)) : toCommandLine(command);
 }
 
 /** How a connection notices a dead or stalled host (see Ssh2Connector). */
@@ -99,7 +109,7 @@ export class Ssh2Host implements RemoteHost {
   exec(command: RemoteCommand, options: ExecOptions = {}): Promise<ExecResult> {
     return new Promise((resolve, reject) => {
       if (this.lostReason) return reject(this.lostReason);
-      this.client.exec(toCommandLine(command), (err, channel) => {
+      this.client.exec(wireCommand(command, options.stdin), (err, channel) => {
         if (err) return reject(new OperationFailed(`${this.target.name}: cannot start command: ${err.message}`));
         this.collect(channel, options).then(resolve, reject);
       });
@@ -149,7 +159,8 @@ export class Ssh2Host implements RemoteHost {
   }
 
   private feedStdin(channel: ClientChannel, stdin: ExecOptions['stdin']): void {
-    if (stdin === undefined) return void channel.end();
+    // No input: stdin stays open, held by the remote watcher until the command ends.
+    if (stdin === undefined) return;
     if (stdin instanceof SecretValue) return void channel.end(stdin.reveal());
     if (Buffer.isBuffer(stdin)) return void channel.end(stdin);
     stdin.pipe(channel);
@@ -182,7 +193,9 @@ export class Ssh2Host implements RemoteHost {
     return { stream: channel, resize: (rows, cols) => channel.setWindow(rows, cols, 0, 0), done };
   }
 
-  close(): void {
+  close(reason?: string): void {
+    // What commands still running on this connection fail with (e.g. "interrupted").
+    if (reason !== undefined) this.lostReason ??= new OperationFailed(`${this.target.name}: ${reason}`);
     this.client.end();
   }
 }

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { Flags } from '@oclif/core';
 import { FsSecretStore } from '../../adapters/secret-store/fs-secret-store.js';
-import { parseEnvVars, type ActionOutput } from '../../core/remote/action.js';
+import type { ActionOutput } from '../../core/remote/action.js';
+import { readEnvAssignments } from '../env-input.js';
 import { performAction } from '../../core/remote/perform-action.js';
 import { parseTargetList } from '../../core/targets.js';
 import { UserError } from '../../domain/errors.js';
@@ -20,9 +21,11 @@ export abstract class ActionCommand extends BaseCommand<typeof ActionCommand> {
   static override summary = "Run an app module's action.sh on the target nodes, optionally keeping its output as a secret.";
 
   static override description = `Uploads app_modules/<module>/action.sh to a fresh temporary path on each node, runs it with
-bash and the words of --cmd as arguments, then removes it. Every word and every --env-vars value
-reaches the script literally: quotes, $(...), backticks and ";" are not interpreted. Values may
-contain "=" and use [%%<node>.ipv4%%], [%%localhost.hostname%%] and [%%localhost.ipv4%%].
+bash and the words of --cmd as arguments, then removes it. Every word and every --env-vars or
+--env-vars-file value reaches the script literally: quotes, $(...), backticks and ";" are not
+interpreted. Values may contain "=" and use [%%<node>.ipv4%%], [%%localhost.hostname%%] and
+[%%localhost.ipv4%%]. --env-vars values are visible in the local process list; --env-vars-file
+(NAME=value lines, "-" for stdin) keeps them off the command line.
 
 With --save-as-secret (one target only), the script's stdout is stored in the local secret store
 instead of being shown; stderr is shown. A failing action stores nothing.`;
@@ -36,7 +39,8 @@ instead of being shown; stderr is shown. A failing action stores nothing.`;
     target: targetFlag,
     'app-module': Flags.string({ summary: 'Folder under app_modules/ holding action.sh.', required: true }),
     cmd: Flags.string({ summary: 'Arguments for action.sh, e.g. "create-db mydb" (split like a shell would, never expanded).', required: true }),
-    'env-vars': Flags.string({ summary: 'NAME=value pairs for the script, comma separated or repeated.', multiple: true, multipleNonGreedy: true }),
+    'env-vars': Flags.string({ summary: 'NAME=value pairs for the script, comma separated or repeated (visible in `ps`; prefer --env-vars-file).', multiple: true, multipleNonGreedy: true }),
+    'env-vars-file': Flags.string({ summary: 'Read NAME=value lines for the script from this file, or from stdin with "-".' }),
     'save-as-secret': Flags.string({ summary: "Store the script's stdout as this secret.", aliases: ['store-as-secret'] }),
     ...connectionFlags,
     ...mutatingFlags,
@@ -45,7 +49,7 @@ instead of being shown; stderr is shown. A failing action stores nothing.`;
   async run(): Promise<HostResultsJson<ActionOutput>> {
     const session = this.openProject();
     const saveAs = this.flags['save-as-secret'];
-    const env = parseEnvVars(this.flags['env-vars'] ?? []);
+    const env = await readEnvAssignments({ envVars: this.flags['env-vars'] ?? [], envFile: this.flags['env-vars-file'], cwd: process.cwd(), reporter: session.reporter });
     if (saveAs !== undefined && parseTargetList(this.flags.target).length !== 1) {
       throw new UserError('--save-as-secret needs exactly one target (one secret cannot hold several nodes\' output)');
     }

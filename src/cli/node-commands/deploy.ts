@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Flags } from '@oclif/core';
-import { FsSecretStore } from '../../adapters/secret-store/fs-secret-store.js';
+import { openSecretStore } from '../secret-store.js';
 import { NodeLocalFiles } from '../../adapters/node-local-files.js';
 import { NodeWorkspace } from '../../adapters/node-workspace.js';
 import { prepareDeployInputs } from '../../core/deploy/deploy-inputs.js';
@@ -30,11 +30,12 @@ export abstract class DeployCommand extends BaseCommand<typeof DeployCommand> {
   static override summary = "Deploy the nodes' own file, app modules and secrets; rebuild on request.";
 
   static override description = `Renders nodes/<node>.nix (or --test-dir's) and uploads it with app_modules/ (files gone locally
-are removed, only inside /etc/nixos/app_modules); every placeholder must resolve on every node
+are removed, only inside /etc/nixos/app_modules; a missing node file is an error); every placeholder must resolve on every node
 before any node changes (an unknown one is named with file and line; a node or overlay IP that
 does not exist yet is a warning, see --strict). Each referenced secret that
 changed goes over SSH into systemd-creds (/root/secrets/<name>; plaintext never on the node's
-disk, never in argv); unreferenced ones are removed; pre-build secrets go to /run/keys. Then
+disk, never in argv); unreferenced ones are removed; pre-build secrets go to /run/keys. Legacy
+(Dart tool) secret files are refused unless imported (\`secrets import\`) or --allow-legacy-secrets. Then
 nixos-rebuild switch with --rebuild (default on for fleet, off for cluster, as upstream). Without
 --nixos-version, each node's running release is used for the rendering. A host that cannot be
 reached is reported failed with its cause while the others are deployed (--all-or-nothing: none
@@ -48,6 +49,7 @@ is); changed files travel as one stream per host into a stage folder and are swa
     'node-module': Flags.string({ summary: 'Node type uploaded as cluster_node.nix (default: standalone_machine.nix for fleet, cluster_node.nix for cluster).' }),
     'test-dir': Flags.string({ summary: 'Folder whose nodes/<node>.nix replaces the project\'s (upstream\'s test harness).' }),
     rebuild: Flags.boolean({ summary: 'Run nixos-rebuild switch after the upload.', allowNo: true }),
+    'allow-legacy-secrets': Flags.boolean({ summary: "Use the Dart tool's legacy secret files (each is named in a warning); better: `secrets import`." }),
     'all-or-nothing': Flags.boolean({
       summary: 'Deploy no host unless every host could be reached and planned (default: an unreachable host fails alone).',
     }),
@@ -74,14 +76,18 @@ is); changed files travel as one stream per host into a stage folder and are swa
     // A --test-dir that does not exist is an input error, found before anything is reached.
     const testDir = this.flags['test-dir'] === undefined ? undefined : existingFolder(path.resolve(this.flags['test-dir']), '--test-dir');
     const sshKeyName = this.sshKeyName(session);
-    const store = new FsSecretStore(path.join(session.workingDir, 'secrets'));
+    const store = openSecretStore(session.workingDir);
     const nodeFileSource = testDir === undefined ? undefined : new NodeWorkspace(testDir);
     // Inputs first: the password (prompted before a task list is drawn) and the referenced
     // secrets, before the control plane or any node is reached.
     const inputs =
       ctor.parts === 'system'
         ? undefined
-        : await prepareDeployInputs({ ctx: session.ctx, store, nodeFileSource: nodeFileSource ?? session.workspace }, { nodes: parseTargetList(this.flags.target) });
+        : await prepareDeployInputs(
+            { ctx: session.ctx, store, nodeFileSource: nodeFileSource ?? session.workspace },
+            // deploy-apps exists to deploy the node file: without one it would only remove secrets.
+            { nodes: parseTargetList(this.flags.target), requireNodeFiles: ctor.parts === 'apps' },
+          );
     const run = await openNodeRun(session, nodeRunOptions(this.flags, { sshKeyName, json: this.jsonEnabled(), title: `deploy (${mode})` }));
     try {
       let nodes = new Map<string, NodeAddresses>(run.servers.map((s) => [s.name, { ipv4: s.address }]));
@@ -122,6 +128,7 @@ is); changed files travel as one stream per host into a stage folder and are swa
           rebuild: ctor.alwaysRebuild || (this.flags.rebuild ?? mode === 'fleet'),
           concurrency: run.concurrency,
           allOrNothing: this.flags['all-or-nothing'],
+          allowLegacySecrets: this.flags['allow-legacy-secrets'],
           forwardReferences: this.flags.strict ? 'error' : 'warn',
         },
       );

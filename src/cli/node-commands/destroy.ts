@@ -1,14 +1,15 @@
 import { leaveCluster } from '../../core/cluster/leave-cluster.js';
 import { destroyNodes } from '../../core/provision/destroy.js';
 import { CLUSTER_STATE_FILE, type ControlNodes } from '../../core/cluster/control-nodes.js';
-import { parseTargetList, resolveTargets } from '../../core/targets.js';
+import { selectForDestroy } from '../../core/selectors/select-targets.js';
+import { resolveTargets } from '../../core/targets.js';
 import type { ServerProvider } from '../../ports/provider.js';
 import { OperationFailed } from '../../domain/errors.js';
 import { printResult } from '../../ui/output.js';
 import { BaseCommand, type ProjectSession } from '../base-command.js';
 import { findControlNodes, openControlPlane } from '../control-plane-session.js';
-import { createConnector } from '../node-run.js';
-import { targetFlag } from '../node-flags.js';
+import { createConnector, projectTierPolicy } from '../node-run.js';
+import { mutatingFlags, targetFlag } from '../node-flags.js';
 import { openProvider } from '../open-provider.js';
 import { ownershipLabels } from '../project-labels.js';
 import { finishWithStates, type HostResultsJson } from './host-results.js';
@@ -28,12 +29,14 @@ the command says so and exits 0.`;
 
   static override flags = {
     target: targetFlag,
+    'allow-tier': mutatingFlags['allow-tier'],
   };
 
   async run(): Promise<HostResultsJson<{ state: string }> | { ok: true; message: string }> {
     const session = this.openProject();
-    const names = parseTargetList(this.flags.target);
     const provider = await openProvider(session);
+    const guard = { policy: projectTierPolicy(session), allowTiers: this.flags['allow-tier'] ?? [] };
+    const names = selectForDestroy(await provider.listServers(), this.flags.target, guard);
     const role = (this.ctor as unknown as typeof DestroyCommand).role;
     // Cluster nodes leave the cluster first: the control nodes are needed before anything else.
     const ctrl = role === 'cluster' ? await findControlNodes(session, (this.flags as { 'ctrl-nodes'?: string[] })['ctrl-nodes']) : undefined;

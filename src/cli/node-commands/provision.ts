@@ -6,7 +6,7 @@ import { NodeLocalFiles } from '../../adapters/node-local-files.js';
 import { envValue } from '../../config/env.js';
 import { provisionNodes, type ProvisionedNode } from '../../core/provision/provision.js';
 import { parseTargetList } from '../../core/targets.js';
-import { ExitCode, UserError } from '../../domain/errors.js';
+import { ExitCode, Interrupted, UserError } from '../../domain/errors.js';
 import { checkSshKeyName } from '../../domain/names.js';
 import type { Reporter } from '../../ports/reporter.js';
 import { DEFAULT_INFECT_REF, DEFAULT_INFECT_SOURCE } from '../../remote/nixos-install.js';
@@ -15,7 +15,7 @@ import type { HostEnd, ListrHostReporter } from '../../ui/listr-host-reporter.js
 import { canDrawTaskList, printNote } from '../../ui/output.js';
 import { BaseCommand, type ProjectSession } from '../base-command.js';
 import { connectionFlags } from '../node-flags.js';
-import { createConnector } from '../node-run.js';
+import { createConnector, interruptible } from '../node-run.js';
 import { openProvider } from '../open-provider.js';
 import { ownershipLabels } from '../project-labels.js';
 import { templatesDir } from '../package-paths.js';
@@ -76,18 +76,21 @@ conversion failed in a way that may pass are retried (--retries), the others are
     const local = new NodeLocalFiles(session.workingDir);
     const provider = await openProvider(session);
     const labels = await ownershipLabels(session, sshKeyName, role);
-    const connector = createConnector(session, {
-      concurrency: this.flags.concurrency,
-      connectTimeoutSeconds: this.flags['connect-timeout'],
-      acceptHostKey: this.flags['accept-host-key'] ?? [],
-    });
+    const stop = interruptible(
+      createConnector(session, {
+        concurrency: this.flags.concurrency,
+        connectTimeoutSeconds: this.flags['connect-timeout'],
+        acceptHostKey: this.flags['accept-host-key'] ?? [],
+      }),
+    );
+    const connector = stop.connector;
     const display = await openDisplay(session, names, `provision NixOS ${this.flags['nixos-version']}`, this.jsonEnabled());
     const sha256 = this.flags['nixos-infect-sha256'] ?? envValue(env, 'NIXOS_INFECT_SHA256');
     const mutation = this.flags.mutation;
     let outcomes;
     try {
       outcomes = await provisionNodes(
-        { connector, reporter: display.reporter, now: session.ctx.now, sleep: (ms) => sleep(ms), provider, project: session.workspace, local },
+        { connector, reporter: display.reporter, now: session.ctx.now, sleep: (ms) => interruptibleSleep(ms, stop.signal), provider, project: session.workspace, local },
         {
           nodeNames: names,
           labels,
@@ -118,15 +121,26 @@ conversion failed in a way that may pass are retried (--retries), the others are
         },
       );
     } catch (err) {
+      stop.dispose();
       await connector.closeAll();
       await display.abort();
-      throw err;
+      throw stop.interrupted ? new Interrupted() : err;
     }
+    stop.dispose();
     await connector.closeAll();
     await display.finish(outcomes);
     printNote(summarise(outcomes));
-    process.exitCode = outcomes.every((o) => o.ok) ? ExitCode.ok : ExitCode.failed;
+    process.exitCode = stop.interrupted ? ExitCode.interrupted : outcomes.every((o) => o.ok) ? ExitCode.ok : ExitCode.failed;
     return hostResults(outcomes);
+  }
+}
+
+/** A poll's pause that Ctrl-C cuts short: a host waiting for its reboot then fails as interrupted. */
+async function interruptibleSleep(ms: number, signal: AbortSignal): Promise<void> {
+  try {
+    await sleep(ms, undefined, { signal });
+  } catch {
+    throw new Interrupted();
   }
 }
 

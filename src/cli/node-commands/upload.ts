@@ -34,17 +34,21 @@ the node never read half a file. Links to folders are skipped (with a warning).`
       nodeRunOptions(this.flags, { sshKeyName: this.sshKeyName(session), json: this.jsonEnabled(), title: `upload to ${this.flags['remote-path']}` }),
     );
     // Ctrl-C: closing the connections removes the part files of the writes in flight first.
-    const interrupted = new Promise<'interrupted'>((resolve) => process.once('SIGINT', () => resolve('interrupted')));
+    let onInterrupt = (): void => undefined;
+    const interrupted = new Promise<'interrupted'>((resolve) => (onInterrupt = () => resolve('interrupted')));
+    process.once('SIGINT', onInterrupt);
     const outcomes = await Promise.race([
       uploadTree(
         { ...run.deps, local: new NodeLocalFiles(process.cwd()) },
         { targets: run.targets, paths: parseFileList(this.flags.file), remotePath: this.flags['remote-path'], concurrency: run.concurrency },
       ),
       interrupted,
-    ]).catch(async (err: unknown) => {
-      await run.abort();
-      throw err;
-    });
+    ])
+      .catch(async (err: unknown) => {
+        await run.abort();
+        throw err;
+      })
+      .finally(() => process.off('SIGINT', onInterrupt));
     if (outcomes === 'interrupted') {
       await run.abort();
       throw new UserError('upload interrupted; part files removed from the hosts that answered', { exitCode: ExitCode.interrupted });

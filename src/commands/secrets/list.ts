@@ -1,6 +1,5 @@
-import path from 'node:path';
-import { FsSecretStore } from '../../adapters/secret-store/fs-secret-store.js';
 import { BaseCommand } from '../../cli/base-command.js';
+import { openSecretStore } from '../../cli/secret-store.js';
 import { listSecrets } from '../../core/secrets/list-secrets.js';
 import { printResult, renderTable } from '../../ui/output.js';
 
@@ -12,8 +11,8 @@ export default class SecretsList extends BaseCommand<typeof SecretsList> {
   static override summary = 'List stored secrets: name, format and last change. Values are never shown.';
 
   static override description = `Formats: v1 (nix-infra's encryption), legacy-base64 (upstream files, which were only
-base64-encoded: run \`secrets rekey\` to encrypt them), legacy-openssl (OpenSSL enc files), unknown.
-No password is needed.`;
+base64-encoded; deploys refuse them until \`secrets import\` or \`secrets rekey\` encrypts them),
+legacy-openssl (OpenSSL enc files, refused the same way), unknown. No password is needed.`;
 
   static override enableJsonFlag = true;
 
@@ -21,7 +20,7 @@ No password is needed.`;
 
   async run(): Promise<SecretListing> {
     const session = this.openProject();
-    const entries = await listSecrets({ store: new FsSecretStore(path.join(session.workingDir, 'secrets')) });
+    const entries = await listSecrets({ store: openSecretStore(session.workingDir) });
     const secrets = entries.map((e) => ({ name: e.name, format: e.format, modified: e.modified.toISOString(), sizeBytes: e.sizeBytes }));
     if (!this.jsonEnabled()) {
       printResult(

@@ -1,7 +1,6 @@
-import path from 'node:path';
 import { Flags } from '@oclif/core';
-import { FsSecretStore } from '../../adapters/secret-store/fs-secret-store.js';
 import { BaseCommand } from '../../cli/base-command.js';
+import { openSecretStore } from '../../cli/secret-store.js';
 import { readSecretInput } from '../../cli/secret-input.js';
 import { assertSecretName, storeSecret } from '../../core/secrets/store-secret.js';
 import { printResult } from '../../ui/output.js';
@@ -46,7 +45,7 @@ Names may contain letters, digits, ".", "_" and "-".`;
       prompter: session.ctx.prompter,
       name: this.flags.name,
     });
-    const store = new FsSecretStore(path.join(session.workingDir, 'secrets'));
+    const store = openSecretStore(session.workingDir);
     const result = await storeSecret({ ctx: session.ctx, store }, { name: this.flags.name, value });
     printResult(`Secret ${result.replaced ? 'replaced' : 'saved'}: ${result.name}`);
   }

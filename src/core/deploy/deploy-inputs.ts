@@ -6,6 +6,7 @@ import type { Workspace } from '../../ports/workspace.js';
 import type { CoreContext } from '../context.js';
 import { obtainPassword } from '../credentials.js';
 import { secretsPassword } from '../secrets/secrets-password.js';
+import { pendingRekeyError } from '../secrets/store-lock.js';
 import { referencedSecrets } from './placeholders.js';
 
 /** What a deploy takes from the operator, settled before any host is reached. */
@@ -23,14 +24,31 @@ export interface DeployInputs {
  */
 export async function prepareDeployInputs(
   deps: { ctx: CoreContext; store: SecretStore; nodeFileSource: Workspace },
-  params: { nodes: readonly string[] },
+  params: {
+    nodes: readonly string[];
+    /**
+     * deploy / deploy-apps: every node needs nodes/<node>.nix, since without it the deploy would
+     * remove the node's secrets. init-node / init-machine: optional (a node without one keeps them).
+     */
+    requireNodeFiles?: boolean;
+  },
 ): Promise<DeployInputs> {
+  const pending = await deps.store.pendingRekey();
+  if (pending !== undefined) throw pendingRekeyError(deps.store, pending);
   const entries = await deps.store.list();
   const stored = new Set(entries.map((e) => e.name));
   // Names that are not node names are refused where the targets are resolved; none is a path here.
   for (const node of params.nodes.filter(isHostnameLabel)) {
     const rel = `nodes/${node}.nix`;
-    if ((await deps.nodeFileSource.stat(rel)) === undefined) continue;
+    if ((await deps.nodeFileSource.stat(rel)) === undefined) {
+      if (params.requireNodeFiles !== true) continue;
+      throw new UserError(`${node}: its node file ${deps.nodeFileSource.root}/${rel} does not exist; nothing was deployed`, {
+        hints: [
+          'without it the deploy would remove every secret from the node',
+          `restore the file, or create it with \`{ ... }: { }\` to deploy no app and no secret to ${node}`,
+        ],
+      });
+    }
     const missing = referencedSecrets((await deps.nodeFileSource.readFile(rel)).toString('utf8')).filter((name) => !stored.has(name));
     if (missing.length > 0) {
       throw new UserError(`${rel}: secret ${missing.join(', ')} is referenced but not stored; no node was touched`, {
@@ -40,8 +58,9 @@ export async function prepareDeployInputs(
   }
   if (entries.length === 0) return { password: undefined };
   const password = await obtainPassword(deps.ctx, secretsPassword);
-  const witness = entries.find((e) => e.format === 'v1' || e.format === 'legacy-openssl');
-  // Throws "wrong password" naming the secret; legacy-base64 stores have nothing to check against.
+  // Only a v1 file proves the password: anyone can write a legacy one.
+  const witness = entries.find((e) => e.format === 'v1');
+  // Throws "wrong password" naming the secret; legacy-only stores have nothing to check against.
   if (witness !== undefined) await deps.store.read(witness.name, password);
   return { password };
 }

@@ -13,6 +13,7 @@ import { nixSystemFor } from '../../remote/host-facts.js';
 import type { NodeFacts } from '../../remote/file-set.js';
 import { applyFileSet, readNodeFacts } from './file-transfer.js';
 import { secretsPassword } from '../secrets/secrets-password.js';
+import { lockStore } from '../secrets/store-lock.js';
 import { prepareDeployInputs, type DeployInputs } from './deploy-inputs.js';
 import { substituteSecretValue, type DeployMode, type NodeMap } from './placeholders.js';
 import { buildDeployPlan, selectParts, type DeployPlan } from './plan.js';
@@ -60,6 +61,8 @@ export interface DeployParams {
   readonly inputs?: DeployInputs;
   /** Any host that cannot be planned stops the deploy everywhere (how deploys behaved before per-host reachability). */
   readonly allOrNothing?: boolean;
+  /** Read the Dart tool's legacy secret files (each one used is named in a warning); refused otherwise. */
+  readonly allowLegacySecrets?: boolean;
 }
 
 export interface DeployResult {
@@ -117,6 +120,44 @@ interface Prepared {
  */
 export async function deployNodes(deps: DeployDeps, params: DeployParams): Promise<HostOutcome<DeployResult>[]> {
   if (params.targets.length === 0) throw new UserError('no target given');
+  // Held while secrets are read, to the end of planning: no rekey or store can switch the
+  // password under the deploy, and a pending rekey stops it here.
+  const storeLock = await lockStore(deps.store, 'deploy (reading secrets)');
+  let reading: Awaited<ReturnType<typeof planAll>>;
+  try {
+    reading = await planAll(deps, params);
+  } finally {
+    await storeLock.release();
+  }
+  const { storeNames, planning, prepared, earlyKey, passwordOnce } = reading;
+  const failedPlans = planning.filter((o) => !o.ok);
+  if (failedPlans.length > 0 && params.allOrNothing === true) {
+    // Nothing was deployed anywhere: a host whose own plan was fine is not "ok" either.
+    const failedNames = failedPlans.map((o) => o.host).join(', ');
+    return planning.map((o) => (o.ok ? { host: o.host, ok: false, error: `not deployed: planning failed on ${failedNames}`, durationMs: o.durationMs } : { ...o, value: undefined })) as HostOutcome<DeployResult>[];
+  }
+
+  // With secrets referenced or stored, the manifest key comes from the store's password. With
+  // neither, no hash is ever recorded (nothing is wanted), and the sync only removes leftovers
+  // from the nodes, so a fixed key serves and no password is asked for.
+  const anySecrets = params.parts !== 'system' && ([...prepared.values()].some((p) => p.plan.secrets.length > 0) || storeNames.length > 0);
+  const key =
+    prepared.size === 0 ? undefined : await (earlyKey ?? ManifestKey.derive(anySecrets ? await passwordOnce() : new SecretValue('no-secrets', 'no secrets referenced')));
+
+  const planned = params.targets.filter((t) => prepared.has(t.name));
+  const opened = new Map([...prepared].map(([name, ready]) => [name, ready.host] as const));
+  const applied = await forEachHost({ ...deps, connector: reusingConnections(deps.connector, opened) }, planned, params.concurrency, async (host) =>
+    applyHost(deps, params, prepared.get(host.target.name) as Prepared, key as ManifestKey),
+  );
+  const byHost = new Map<string, HostOutcome<DeployResult>>(applied.map((o) => [o.host, o]));
+  return planning.map((o) => byHost.get(o.host) ?? ({ ...o, value: undefined } as HostOutcome<DeployResult>));
+}
+
+/**
+ * The planning phase (see deployNodes), with every secret read; the caller holds the store lock.
+ * An input error on any host stops everything here.
+ */
+async function planAll(deps: DeployDeps, params: DeployParams) {
   const storeNames = (await deps.store.list()).map((e) => e.name);
   // Trusted keys only appear in node files, which a `system` deploy does not upload.
   const trustedNames = params.parts === 'system' ? [] : storeNames.filter((n) => n.startsWith(TRUSTED_KEYS_PREFIX));
@@ -129,7 +170,11 @@ export async function deployNodes(deps: DeployDeps, params: DeployParams): Promi
   // Asked once (when inputs did not already settle it).
   let password: Promise<SecretValue> | undefined = inputs.password === undefined ? undefined : Promise.resolve(inputs.password);
   const passwordOnce = (): Promise<SecretValue> => (password ??= obtainPassword(deps.ctx, secretsPassword));
-  const decrypted = new DecryptOnce(deps.store, passwordOnce);
+  const decrypted = new DecryptOnce(deps.store, passwordOnce, {
+    allowLegacy: params.allowLegacySecrets === true,
+    onLegacy: (name, format) =>
+      deps.reporter.emit({ kind: 'warning', message: `using legacy secret file secrets/${name} (${format}); import it with \`nix-infra secrets import --name ${name}\`` }),
+  });
   // With secrets stored, the manifest key is derived from the password whatever the plans say
   // (see below), so it is derived while the hosts are planned (scrypt runs off the main thread).
   const earlyKey = params.parts !== 'system' && storeNames.length > 0 ? passwordOnce().then((p) => ManifestKey.derive(p)) : undefined;
@@ -189,27 +234,7 @@ export async function deployNodes(deps: DeployDeps, params: DeployParams): Promi
     });
   }
   for (const w of warnings) deps.reporter.emit({ kind: 'warning', host: w.host, message: w.message });
-  const failedPlans = planning.filter((o) => !o.ok);
-  if (failedPlans.length > 0 && params.allOrNothing === true) {
-    // Nothing was deployed anywhere: a host whose own plan was fine is not "ok" either.
-    const failedNames = failedPlans.map((o) => o.host).join(', ');
-    return planning.map((o) => (o.ok ? { host: o.host, ok: false, error: `not deployed: planning failed on ${failedNames}`, durationMs: o.durationMs } : { ...o, value: undefined })) as HostOutcome<DeployResult>[];
-  }
-
-  // With secrets referenced or stored, the manifest key comes from the store's password. With
-  // neither, no hash is ever recorded (nothing is wanted), and the sync only removes leftovers
-  // from the nodes, so a fixed key serves and no password is asked for.
-  const anySecrets = params.parts !== 'system' && ([...prepared.values()].some((p) => p.plan.secrets.length > 0) || storeNames.length > 0);
-  const key =
-    prepared.size === 0 ? undefined : await (earlyKey ?? ManifestKey.derive(anySecrets ? await passwordOnce() : new SecretValue('no-secrets', 'no secrets referenced')));
-
-  const planned = params.targets.filter((t) => prepared.has(t.name));
-  const opened = new Map([...prepared].map(([name, ready]) => [name, ready.host] as const));
-  const applied = await forEachHost({ ...deps, connector: reusingConnections(deps.connector, opened) }, planned, params.concurrency, async (host) =>
-    applyHost(deps, params, prepared.get(host.target.name) as Prepared, key as ManifestKey),
-  );
-  const byHost = new Map<string, HostOutcome<DeployResult>>(applied.map((o) => [o.host, o]));
-  return planning.map((o) => byHost.get(o.host) ?? ({ ...o, value: undefined } as HostOutcome<DeployResult>));
+  return { storeNames, planning, prepared, earlyKey, passwordOnce };
 }
 
 async function applyHost(deps: DeployDeps, params: DeployParams, ready: Prepared, key: ManifestKey): Promise<DeployResult> {
@@ -225,18 +250,26 @@ async function applyHost(deps: DeployDeps, params: DeployParams, ready: Prepared
     await recordState(deps, params, ready);
     return { files: written.files, filesChanged: written.changed.length, removedAppModuleFiles, secrets: { sent: [], unchanged: [], removed: [] }, rebuilt: params.rebuild };
   }
-  const secrets: SecretsSyncResult = await syncSecrets(host, {
-    secrets: plan.secrets,
-    preBuild: plan.preBuildSecrets,
-    key,
-    known: ready.secretsState,
-    valueFor: async (secret) => {
-      const value = ready.values.get(secret);
-      if (value === undefined) throw new HostStepFailed(`internal: secret ${secret} was not prepared`);
-      return value;
-    },
-  });
-  step(`secrets: ${secrets.sent.length} sent, ${secrets.unchanged.length} unchanged, ${secrets.removed.length} removed`);
+  let secrets: DeployResult['secrets'] = { sent: [], unchanged: [], removed: [] };
+  if (plan.files.some((f) => f.remotePath === `/etc/nixos/${name}.nix`)) {
+    const synced: SecretsSyncResult = await syncSecrets(host, {
+      secrets: plan.secrets,
+      preBuild: plan.preBuildSecrets,
+      key,
+      known: ready.secretsState,
+      valueFor: async (secret) => {
+        const value = ready.values.get(secret);
+        if (value === undefined) throw new HostStepFailed(`internal: secret ${secret} was not prepared`);
+        return value;
+      },
+    });
+    secrets = { sent: synced.sent, unchanged: synced.unchanged, removed: synced.removed };
+    step(`secrets: ${secrets.sent.length} sent, ${secrets.unchanged.length} unchanged, ${secrets.removed.length} removed`);
+  } else {
+    // No node file (init-node / init-machine, where it is optional): nothing says which
+    // secrets the node needs, so the ones it has are left alone rather than all removed.
+    step('no node file: secrets on the node left unchanged');
+  }
   if (params.rebuild) {
     step('nixos-rebuild switch');
     await rebuild(deps, host);
@@ -246,7 +279,7 @@ async function applyHost(deps: DeployDeps, params: DeployParams, ready: Prepared
     files: written.files,
     filesChanged: written.changed.length,
     removedAppModuleFiles,
-    secrets: { sent: secrets.sent, unchanged: secrets.unchanged, removed: secrets.removed },
+    secrets,
     rebuilt: params.rebuild,
   };
 }

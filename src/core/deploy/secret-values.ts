@@ -1,5 +1,12 @@
+import { UserError } from '../../domain/errors.js';
 import type { SecretValue } from '../../domain/secret-value.js';
-import type { SecretStore } from '../../ports/secret-store.js';
+import { isLegacyFormat, type SecretFormat, type SecretStore } from '../../ports/secret-store.js';
+
+export interface DecryptOptions {
+  /** --allow-legacy-secrets: read the Dart tool's files too, each reported through `onLegacy`. */
+  readonly allowLegacy?: boolean;
+  readonly onLegacy?: (name: string, format: SecretFormat) => void;
+}
 
 /**
  * Every stored secret decrypted at most once per deploy, whatever the number of hosts that use
@@ -17,6 +24,7 @@ export class DecryptOnce {
   constructor(
     private readonly store: SecretStore,
     private readonly password: () => Promise<SecretValue>,
+    private readonly options: DecryptOptions = {},
   ) {}
 
   read(name: string): Promise<SecretValue> {
@@ -25,10 +33,26 @@ export class DecryptOnce {
       const previous = this.#last;
       value = (async () => {
         await previous.catch(() => undefined);
-        return this.store.read(name, await this.password());
+        return this.readChecked(name);
       })();
       this.#last = value;
       this.#reads.set(name, value);
+    }
+    return value;
+  }
+
+  /** Legacy files only when allowed (and then named); an empty value is never deployed. */
+  private async readChecked(name: string): Promise<SecretValue> {
+    const allowLegacy = this.options.allowLegacy === true;
+    if (allowLegacy) {
+      const format = await this.store.formatOf(name);
+      if (format !== undefined && isLegacyFormat(format)) this.options.onLegacy?.(name, format);
+    }
+    const value = await this.store.read(name, await this.password(), { allowLegacy });
+    if (value.byteLength === 0) {
+      throw new UserError(`secrets/${name} holds an empty value; refusing to deploy an empty credential`, {
+        hints: [`store the real value with \`nix-infra secrets store --name ${name}\``],
+      });
     }
     return value;
   }

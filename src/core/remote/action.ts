@@ -37,6 +37,37 @@ export function parseEnvVars(values: readonly string[]): EnvAssignment[] {
     });
 }
 
+/**
+ * `--env-vars-file`: one `NAME=value` per line, the value the rest of the line exactly as written (no
+ * quotes removed, `=` allowed); blank lines and lines starting with `#` are skipped. Errors name
+ * the source and line, never a value.
+ */
+export function parseEnvFile(text: string, source: string): EnvAssignment[] {
+  const assignments: EnvAssignment[] = [];
+  for (const [index, raw] of text.split('\n').entries()) {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    const name = eq === -1 ? '' : line.slice(0, eq);
+    if (!isEnvName(name)) {
+      throw new UserError(`${source}: line ${index + 1} is not NAME=value (NAME made of letters, digits and _, not starting with a digit)`);
+    }
+    assignments.push({ name, value: line.slice(eq + 1) });
+  }
+  return assignments;
+}
+
+/** Both sources together; a name given twice is refused (which one was meant is not clear). */
+export function mergeEnvAssignments(...sources: readonly (readonly EnvAssignment[])[]): EnvAssignment[] {
+  const all = sources.flat();
+  const seen = new Set<string>();
+  for (const { name } of all) {
+    if (seen.has(name)) throw new UserError(`${name} is given twice (--env-vars / --env-vars-file); give each variable once`);
+    seen.add(name);
+  }
+  return all;
+}
+
 /** A file the remote shell sources: one `export NAME='value'` line each, every value quoted once. */
 export function envFileContent(assignments: readonly string[][]): string {
   return assignments.map(([name, value]) => `export ${name}=${shellQuote(value ?? '')}\n`).join('');

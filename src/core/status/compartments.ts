@@ -89,3 +89,6 @@ export function describe(status: HostStatus): { system: string; drift: string; u
   const boot = status.rebootNeeded ? 'reboot needed' : status.pendingBoot?.pending ? 'pending boot' : status.pendingBoot === undefined ? '-' : 'ok';
   return { system, drift, units, boot };
 }
+
+/** A host's status with its overall verdict, as `status --json` and the dashboard show it. */
+export type HostStatusView = HostStatus & { readonly inSync: boolean };

@@ -15,7 +15,7 @@ import type {
   ServerRequest,
 } from '../../../ports/provider.js';
 import { createLimiter } from '../../../util/concurrency.js';
-import { startedActions, waitForActions, type ActionState, type WaitOptions, type WaitResult } from './actions.js';
+import { readAction, startedActions, waitForActions, type ActionState, type WaitOptions, type WaitResult } from './actions.js';
 import { describeFailure, field, HetznerApiError, type HetznerClient } from './client.js';
 import { attributeLabels, checkOwnershipLabels, serverLabels, serverNotOurs } from './labels.js';
 import { allocatePlacement, removeEmptiedGroups } from './placement-groups.js';
@@ -46,6 +46,22 @@ export async function serversByName(client: HetznerClient, onEvent: Emit): Promi
     if (typeof name === 'string') byName.set(name, raw);
   }
   return byName;
+}
+
+/**
+ * Why an existing server of ours must not be adopted: an earlier run's create_server (or the
+ * start_server that follows it) ended in error, so the machine may never have been set up. Only a
+ * server that is not `running` is looked into, so a re-run over healthy servers costs nothing.
+ */
+async function failedCreation(client: HetznerClient, name: string, raw: unknown): Promise<string | undefined> {
+  if (field(raw, 'status') === 'running') return undefined;
+  const operation = `checking server ${name}`;
+  const failed = await client.listAll(operation, `/servers/${idOf(raw, operation, 'server')}/actions`, 'actions', { status: 'error' });
+  for (const action of failed.map(readAction)) {
+    if (action === undefined || (action.command !== 'create_server' && action.command !== 'start_server')) continue;
+    return `its ${action.command} (action ${action.id}) failed${action.error === undefined ? '' : `: ${action.error}`}; delete it (destroy --target ${name}) and provision again`;
+  }
+  return undefined;
 }
 
 /** A create or delete request that went through: the server as answered and the actions it started. */
@@ -124,7 +140,7 @@ export async function ensureServers(client: HetznerClient, request: EnsureServer
       missing.push(server);
       continue;
     }
-    const reason = serverNotOurs(raw, server.name, request.labels);
+    const reason = serverNotOurs(raw, server.name, request.labels) ?? (await failedCreation(client, server.name, raw));
     outcomes.set(
       server.name,
       reason === undefined

@@ -1,3 +1,6 @@
 import { EtcdCtlCommand } from '../../../cli/etcd-commands/ctl.js';
 
-export default class ClusterEtcdCtl extends EtcdCtlCommand {}
+/** Also `nix-infra etcd ctl` (upstream's top-level form): one class, so the two cannot drift apart. */
+export default class ClusterEtcdCtl extends EtcdCtlCommand {
+  static override aliases = ['etcd:ctl'];
+}

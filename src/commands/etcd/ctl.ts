@@ -1,3 +1,0 @@
-import { EtcdCtlCommand } from '../../cli/etcd-commands/ctl.js';
-
-export default class EtcdCtl extends EtcdCtlCommand {}

@@ -1,3 +1,0 @@
-import { EtcdPutCommand } from '../../cli/etcd-commands/kv.js';
-
-export default class EtcdPut extends EtcdPutCommand {}
