@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { caEnv, fetchThrough, runCli, startPortForward } from './support/cli.js';
@@ -9,7 +9,7 @@ import { canRunSandbox, startSandbox } from './support/sandbox.js';
 
 const skip = canRunSandbox() ? false : 'sandbox hosts need root';
 
-describe('etcd control plane on sandbox hosts', { skip, timeout: 300_000 }, () => {
+describe('etcd control plane on sandbox hosts', { skip, timeout: 600_000 }, () => {
   it('init-ctrl: certificates, control_node.nix, a 3-member etcd with mTLS; etcd commands through tunnels with failover', async (t) => {
     const dir = await tempDir(t, 'nix-infra-ctrl-');
     const sandbox = await startSandbox(t, { hosts: 6, project: dir });
@@ -104,9 +104,19 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 300_000 }, () =
     assert.equal((await etcd('get', '/cluster/nodes/node004')).stdout, '', 'not registered');
 
     // init-node: three cluster nodes join and are registered with upstream's JSON shape.
+    // node005's file names what does not exist yet (the templates' create flow): a node not
+    // created, another node's overlay IP and its own before flannel leased them.
+    const forwardRefs = '{ ... }: {\n  environment.etc."registry".text = "[%%registry001.overlayIp%%]:5000";\n  environment.etc."peers".text = "[%%localhost.overlayIp%%] [%%node006.overlayIp%%]";\n}\n';
+    await writeFile(path.join(dir, 'nodes', 'node005.nix'), forwardRefs);
     const join = await runCli(joinArgs, { env: withSecrets });
     assert.equal(join.code, 0, join.stderr);
     assert.ok((await logins('node004')) > (loginsBefore.get('node004') ?? 0), 'the login count sees a connection');
+    assert.match(join.stderr, /node005: nodes\/node005\.nix:2: \[%%registry001\.overlayIp%%\]: no server named "registry001" yet; rendered as registry001\.overlayIp\.nix-infra-unresolved\.invalid/);
+    assert.match(join.stderr, /node005: nodes\/node005\.nix:3: \[%%localhost\.overlayIp%%\]: no overlay IP known for node005 yet/);
+    assert.match(join.stderr, /node005: nodes\/node005\.nix:3: \[%%node006\.overlayIp%%\]: no overlay IP known for node006 yet/);
+    const node005File = () => readFile(path.join(sandbox.hosts.find((h) => h.name === 'node005')?.upperDir ?? '', 'etc', 'nixos', 'node005.nix'), 'utf8');
+    assert.match(await node005File(), /"registry001\.overlayIp\.nix-infra-unresolved\.invalid:5000"/);
+    assert.match(await node005File(), /"node005\.overlayIp\.nix-infra-unresolved\.invalid node006\.overlayIp\.nix-infra-unresolved\.invalid"/);
     for (const node of ['node004', 'node005', 'node006']) {
       const record = await etcd('get', `/cluster/nodes/${node}`);
       assert.equal(record.code, 0, record.stderr);
@@ -114,6 +124,16 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 300_000 }, () =
       const calls = (await sandbox.calls(node)).map((c) => c.join(' '));
       assert.ok(calls.indexOf('systemctl restart confd') > calls.indexOf('nixos-rebuild switch'), `${node}: confd restarted after the rebuild`);
     }
+    // --strict: the same references are errors (input, exit 2) and nothing is deployed; a typo
+    // in a key is an error without it.
+    const strict = await runCli(['init-node', '-d', dir, '--target', 'node005', '--nixos-version', '25.05', '--service-group', 'backends services', '--strict', '--batch'], { env: { ...env, SECRETS_PASS: 'right-pw' } });
+    assert.equal(strict.code, 2, strict.stderr);
+    assert.match(strict.stderr, /nodes\/node005\.nix:2: \[%%registry001\.overlayIp%%\]: no server named "registry001"/);
+    await writeFile(path.join(dir, 'nodes', 'node006.nix'), '{ ... }: { x = "[%%node004.overlayIP%%]"; }\n');
+    const typo = await runCli(['cluster', 'deploy-apps', '-d', dir, '--target', 'node006', '--batch'], { env: { ...env, SECRETS_PASS: 'right-pw' } });
+    assert.equal(typo.code, 2, typo.stderr);
+    assert.match(typo.stderr, /nodes\/node006\.nix:1: unknown placeholder \[%%node004\.overlayIP%%\]/);
+    await rm(path.join(dir, 'nodes', 'node006.nix'));
     const worker = sandbox.hosts.find((h) => h.name === 'node005')?.upperDir ?? '';
     assert.equal((await stat(path.join(worker, 'root', 'certs', 'node005-client-tls.key.pem'))).mode & 0o777, 0o400);
     await assert.rejects(stat(path.join(worker, 'root', 'certs', 'node005-peer-tls.key.pem')), 'a cluster node gets no peer certificate');
@@ -195,6 +215,12 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 300_000 }, () =
     // provider is asked; servers.yaml machines are not deleted, which the command says.
     const lease = '/coreos.com/network/subnets/10.10.5.0-24';
     assert.equal((await etcd('put', lease, JSON.stringify({ PublicIP: ipOf('node005'), BackendType: 'wireguard' }))).code, 0);
+    // Re-running once the leases exist resolves the overlay IPs; registry001 still does not exist.
+    const rerun = await runCli(['cluster', 'deploy-apps', '-d', dir, '--target', 'node005', '--batch'], { env: { ...env, SECRETS_PASS: 'right-pw' } });
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assert.match(await node005File(), /"10\.10\.5\.0 10\.10\.6\.0"/);
+    assert.doesNotMatch(rerun.stderr, /overlay IP known/);
+    assert.match(rerun.stderr, /\[%%registry001\.overlayIp%%\]: no server named "registry001" yet/);
     const instances = ['/cluster/services/probe/instances/node005', '/cluster/backends/app/instances/node005', '/cluster/frontends/web/instances/node005'];
     for (const key of [...instances, '/cluster/backends/app/instances/node004']) {
       assert.equal((await etcd('put', key, JSON.stringify({ node: key.split('/').pop(), ipv4: '10.10.5.0', port: 8080 }))).code, 0);
@@ -268,11 +294,22 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 300_000 }, () =
     };
     const before = await snapshot();
     const callsBefore = (await sandbox.calls('node005')).length;
-    const down = await runCli(['init-node', '-d', dir, '--target', 'node005', '--nixos-version', '25.05', '--ctrl-nodes', nodes, '--batch'], { env: { ...env, SECRETS_PASS: 'right-pw' } });
+    const down = await runCli(['init-node', '-d', dir, '--target', 'node005', '--nixos-version', '25.05', '--ctrl-nodes', nodes, '--batch'], { env: withSecrets });
     assert.equal(down.code, 1, down.stderr);
     assert.match(down.stderr, /etcd on the control nodes does not answer \(.*\); nothing was changed on the nodes/);
     assert.doesNotMatch(down.stderr, /1 ok/);
     assert.deepEqual(await snapshot(), before, 'node005\'s /etc/nixos and /root/certs are untouched');
     assert.equal((await sandbox.calls('node005')).length, callsBefore, 'nothing ran on node005');
+
+    // The whole control plane gone (a cluster torn down): destroy through the remembered control
+    // nodes warns and goes on; control nodes named on the command line must answer.
+    await sandbox.stopHost('node002');
+    await sandbox.stopHost('node003');
+    const named = await runCli(['cluster', 'destroy', '-d', dir, '--target', 'node006', '--ctrl-nodes', nodes, '--batch'], { env });
+    assert.equal(named.code, 1, named.stderr);
+    assert.match(named.stderr, /no control node could be reached over SSH/);
+    const remembered = await runCli(['cluster', 'destroy', '-d', dir, '--target', 'node006', '--batch'], { env });
+    assert.equal(remembered.code, 0, remembered.stderr);
+    assert.match(remembered.stderr, /control nodes node001, node002, node003 not reachable: the nodes are not unregistered from etcd/);
   });
 });

@@ -212,12 +212,22 @@ describe('deploy on sandbox hosts: a control node and two cluster nodes', { skip
     assert.equal(await readFile(upper('node003', 'etc', 'nixos', 'node003.nix'), 'utf8'), '{ ... }: { }\n', 'node003 got no new file');
 
     // An unknown placeholder stops the deploy before any node changes, naming file and line.
-    await writeFile(path.join(dir, 'nodes', 'node003.nix'), '{ ... }: {\n  x = "[%%node009.ipv4%%]";\n}\n');
+    await writeFile(path.join(dir, 'nodes', 'node003.nix'), '{ ... }: {\n  x = "[%%node009.ipv6%%]";\n}\n');
     const before = await readFile(upper('node002', 'etc', 'nixos', 'node002.nix'), 'utf8');
     const broken = await deploy();
-    assert.notEqual(broken.code, 0);
-    assert.match(broken.stderr, /nodes\/node003\.nix:2/);
+    assert.equal(broken.code, 2, broken.stderr);
+    assert.match(broken.stderr, /nodes\/node003\.nix:2: unknown placeholder \[%%node009\.ipv6%%\]/);
     assert.equal(await readFile(upper('node002', 'etc', 'nixos', 'node002.nix'), 'utf8'), before, 'no node changed');
+    // A node that does not exist yet: an error with --strict, else a warning and a marker.
+    await writeFile(path.join(dir, 'nodes', 'node003.nix'), '{ ... }: {\n  x = "[%%node009.ipv4%%]";\n}\n');
+    const strict = await deploy('--strict');
+    assert.equal(strict.code, 2, strict.stderr);
+    assert.match(strict.stderr, /nodes\/node003\.nix:2: \[%%node009\.ipv4%%\]: no server named "node009"$/m);
+    assert.equal(await readFile(upper('node002', 'etc', 'nixos', 'node002.nix'), 'utf8'), before, 'no node changed');
+    const lenient = await runCli(['deploy', '-d', dir, '--target', 'node003', '--nixos-version', '25.05', '--batch'], { env });
+    assert.equal(lenient.code, 0, lenient.stderr);
+    assert.match(lenient.stderr, /node003: nodes\/node003\.nix:2: \[%%node009\.ipv4%%\]: no server named "node009" yet/);
+    assert.match(await readFile(upper('node003', 'etc', 'nixos', 'node003.nix'), 'utf8'), /x = "node009\.ipv4\.nix-infra-unresolved\.invalid";/);
     await writeFile(path.join(dir, 'nodes', 'node003.nix'), '{ ... }: { }\n');
 
     // A failing rebuild is that host's failure, with its output tail; the other host finishes.

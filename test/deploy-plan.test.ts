@@ -246,6 +246,58 @@ describe('deploy placeholders: errors name the file and line', () => {
   });
 });
 
+describe('deploy placeholders: forward references (upstream create flow)', () => {
+  const warn = { forwardReferences: 'warn' as const };
+  const file = 'reg = "[%%registry001.overlayIp%%]:5000";\nself = "[%%localhost.overlayIp%%]";\npeer = "[%%fresh1.overlayIp%%]";\nip = "[%%registry001.ipv4%%]";\n';
+  const fresh = { localhost: { name: 'web1', ipv4: '203.0.113.1' } };
+
+  it('a node or overlay IP that does not exist yet: a warning naming file:line, and a marker that cannot resolve', () => {
+    const out = substituteDeployText(file, 'node-file', values({ ...fresh, ...warn }), 'nodes/web1.nix');
+    assert.equal(
+      out.content,
+      'reg = "registry001.overlayIp.nix-infra-unresolved.invalid:5000";\nself = "web1.overlayIp.nix-infra-unresolved.invalid";\npeer = "fresh1.overlayIp.nix-infra-unresolved.invalid";\nip = "registry001.ipv4.nix-infra-unresolved.invalid";\n',
+    );
+    assert.equal(out.warnings.length, 4);
+    assert.match(out.warnings[0] ?? '', /^nodes\/web1\.nix:1: \[%%registry001\.overlayIp%%\]: no server named "registry001" yet; rendered as registry001\.overlayIp\.nix-infra-unresolved\.invalid \(deploy again once it exists/);
+    assert.match(out.warnings[1] ?? '', /^nodes\/web1\.nix:2: \[%%localhost\.overlayIp%%\]: no overlay IP known for web1 yet/);
+    assert.match(out.warnings[2] ?? '', /^nodes\/web1\.nix:3: \[%%fresh1\.overlayIp%%\]/);
+    assert.match(out.warnings[3] ?? '', /^nodes\/web1\.nix:4: \[%%registry001\.ipv4%%\]/);
+  });
+
+  it('once the node exists the same file resolves, with no warning', () => {
+    const nodes = new Map([...NODES, ['registry001', { ipv4: '203.0.113.9', overlayIp: '10.10.9.0' }], ['fresh1', { ipv4: '203.0.113.3', overlayIp: '10.10.3.0' }]]);
+    const out = substituteDeployText(file, 'node-file', values({ ...warn, nodes }), 'nodes/web1.nix');
+    assert.equal(out.content, 'reg = "10.10.9.0:5000";\nself = "10.10.1.0";\npeer = "10.10.3.0";\nip = "203.0.113.9";\n');
+    assert.deepEqual(out.warnings, []);
+  });
+
+  it('strict (the default) keeps them errors', () => {
+    userError(() => render(file, 'node-file', fresh, 'nodes/web1.nix'), /^nodes\/web1\.nix:1: \[%%registry001\.overlayIp%%\]: no server named "registry001" \(and 3 more\)$/);
+    userError(() => render(file, 'node-file', { ...fresh, forwardReferences: 'error' }, 'nodes/web1.nix'), /no server named "registry001"/);
+  });
+
+  it('a malformed or unknown key stays an error even when forward references warn', () => {
+    for (const [text, message] of [
+      ['[%%registry001.overlayIP%%]', /unknown placeholder \[%%registry001\.overlayIP%%\]/],
+      ['[%%registry001%%]', /unknown placeholder/],
+      ['[%%not a node.ipv4%%]', /no server named "not a node"$/],
+      ['[%%private1.ipv4%%]', /server private1 has no public IPv4 address/],
+      ['[%%localhost.overlayip%%]', /unknown placeholder/],
+    ] as const) {
+      userError(() => render(text, 'node-file', { ...fresh, ...warn }, 'nodes/web1.nix'), message);
+    }
+    userError(() => render('[%%registry001.overlayIp%%]', 'node-file', { ...warn, mode: 'fleet' }, 'nodes/web1.nix'), /overlay IPs exist only in cluster mode/);
+  });
+
+  it('in a secret value: a warning naming the secret and line, the marker in the value', () => {
+    const warnings: string[] = [];
+    const out = substituteSecretValue(new SecretValue('db.url', 'u:p\n@[%%db9.overlayIp%%]/app'), 'secret', values(warn), (w) => warnings.push(w));
+    assert.equal(out.revealText(), 'u:p\n@db9.overlayIp.nix-infra-unresolved.invalid/app');
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0] ?? '', /^secrets\/db\.url:2: \[%%db9\.overlayIp%%\]: no server named "db9" yet/);
+  });
+});
+
 describe('deploy placeholders: secret values', () => {
   const secret = (text: string | Buffer) => new SecretValue('db.url', text);
 

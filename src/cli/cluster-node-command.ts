@@ -135,7 +135,20 @@ export abstract class ClusterNodeCommand extends BaseCommand<typeof ClusterNodeC
       const { nodes, etcdCluster } = control.map;
       const deployed = await deployNodes(
         { ...deps, ctx: session.ctx, project: session.workspace, local: new NodeLocalFiles(session.workingDir), store, recorder: { operator: operatorName(), cliVersion: this.config.version } },
-        { ...(inputs === undefined ? {} : { inputs }), mode: 'cluster', targets: ready, nodes, nixosVersion: this.flags['nixos-version'], nodeModule: this.flags['node-module'], etcdCluster, parts: 'apps', goal, concurrency: this.flags.concurrency },
+        {
+          ...(inputs === undefined ? {} : { inputs }),
+          mode: 'cluster',
+          targets: ready,
+          nodes,
+          nixosVersion: this.flags['nixos-version'],
+          nodeModule: this.flags['node-module'],
+          etcdCluster,
+          parts: 'apps',
+          goal,
+          concurrency: this.flags.concurrency,
+          // Only init-node has --strict: update-node renders no node file.
+          forwardReferences: (this.flags as { strict?: boolean }).strict === true ? 'error' : 'warn',
+        },
       );
       ready = ready.filter((t) => deployed.some((o) => o.host === t.name && o.ok));
       // confd is restarted where the new system runs now (switch, test), not for --goal boot.

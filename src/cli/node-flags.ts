@@ -15,6 +15,15 @@ export const targetFlag = Flags.string({
 /** The same, optional: a filter for listings. */
 export const optionalTargetFlag = Flags.string({ summary: `Only these nodes. ${targetSummary}`, multiple: true, multipleNonGreedy: true, aliases: ['on'] });
 
+/**
+ * `--strict` of the commands that render node files: a node or overlay IP that does not exist
+ * yet is an error instead of a warning (see docs/deploy.md, "Placeholders").
+ */
+export const strictFlag = Flags.boolean({
+  summary: 'A node or overlay IP the node file names that does not exist yet is an error, not a warning.',
+  default: false,
+});
+
 /** Flags of every command that connects to nodes. */
 export const connectionFlags = {
   concurrency: wholeNumberFlag({

@@ -15,7 +15,7 @@ import { operatorName } from '../operator.js';
 import { clusterNodeMap } from '../cluster-node-map.js';
 import { controlNodeNames, ctrlNodesOption, openControlPlane } from '../control-plane-session.js';
 import { goalFlags, resolveGoal } from '../goal-flag.js';
-import { connectionFlags, mutatingFlags, targetFlag } from '../node-flags.js';
+import { connectionFlags, mutatingFlags, strictFlag, targetFlag } from '../node-flags.js';
 import { openNodeRun } from '../node-run.js';
 import { hostResults, type HostResultsJson } from './host-results.js';
 import { nodeRunOptions } from './run-options.js';
@@ -32,7 +32,8 @@ export abstract class DeployCommand extends BaseCommand<typeof DeployCommand> {
 
   static override description = `Renders nodes/<node>.nix (or --test-dir's) and uploads it with app_modules/ (files gone locally
 are removed, only inside /etc/nixos/app_modules; a missing node file is an error); every placeholder must resolve on every node
-before any node changes (an unknown one is named with file and line). Each referenced secret that
+before any node changes (an unknown one is named with file and line; a node or overlay IP that
+does not exist yet is a warning, see --strict). Each referenced secret that
 changed goes over SSH into systemd-creds (/root/secrets/<name>; plaintext never on the node's
 disk, never in argv); unreferenced ones are removed; pre-build secrets go to /run/keys. Legacy
 (Dart tool) secret files are refused unless imported (\`secrets import\`) or --allow-legacy-secrets. Then
@@ -55,6 +56,7 @@ is); changed files travel as one stream per host into a stage folder and are swa
     'all-or-nothing': Flags.boolean({
       summary: 'Deploy no host unless every host could be reached and planned (default: an unreachable host fails alone).',
     }),
+    strict: strictFlag,
     'ctrl-nodes': ctrlNodesOption('Cluster: control nodes (default: CTRL_NODES, else those init-ctrl remembered).'),
     ...connectionFlags,
     ...mutatingFlags,
@@ -131,6 +133,7 @@ is); changed files travel as one stream per host into a stage folder and are swa
           concurrency: run.concurrency,
           allOrNothing: this.flags['all-or-nothing'],
           allowLegacySecrets: this.flags['allow-legacy-secrets'],
+          forwardReferences: this.flags.strict ? 'error' : 'warn',
         },
       );
       process.exitCode = await run.finish(outcomes);

@@ -55,6 +55,11 @@ export interface DeployParams {
   /** `nixos-rebuild <goal>` after the upload; undefined: no rebuild. */
   readonly goal: DeployGoal | undefined;
   readonly concurrency: number;
+  /**
+   * `warn`: a node or overlay IP the node file or a secret names that does not exist yet is a
+   * warning and renders as a marker that fails when used (upstream's create flow); default error.
+   */
+  readonly forwardReferences?: 'error' | 'warn';
   /** Settled by the caller before its own first remote change (init-node); else asked here, before any connection. */
   readonly inputs?: DeployInputs;
   /** Any host that cannot be planned stops the deploy everywhere (how deploys behaved before per-host reachability). */
@@ -190,6 +195,8 @@ async function planAll(deps: DeployDeps, params: DeployParams) {
 
   const prepared = new Map<string, Prepared>();
   const inputErrors: { host: string; error: UserError }[] = [];
+  // Forward references let through, shown once planning succeeded everywhere.
+  const warnings: { host: string; message: string }[] = [];
   const prepare = async (host: RemoteHost): Promise<void> => {
     const name = host.target.name;
     const probed = await readNodeFacts(host, params.nixosVersion === undefined, params.parts === 'system' ? [] : secretsStateProbes());
@@ -197,7 +204,14 @@ async function planAll(deps: DeployDeps, params: DeployParams) {
     const planned = await planFor(deps, host, params, facts, trustedPublicKeys);
     const plan = selectParts(planned.plan, name, params.parts);
     // Every secret value read and substituted before the first write anywhere.
-    const placeholders = { mode: params.mode, nodes: params.nodes, localhost: { name, ipv4: host.target.address, overlayIp: params.nodes.get(name)?.overlayIp } };
+    const placeholders = {
+      mode: params.mode,
+      nodes: params.nodes,
+      localhost: { name, ipv4: host.target.address, overlayIp: params.nodes.get(name)?.overlayIp },
+      ...(params.forwardReferences === undefined ? {} : { forwardReferences: params.forwardReferences }),
+    };
+    const warn = (message: string): void => void warnings.push({ host: name, message });
+    plan.warnings.forEach(warn);
     const missing = plan.secrets.find((secret) => !storeNames.includes(secret));
     if (missing !== undefined) throw new UserError(`secret ${missing} is referenced but not stored`, { hints: [`store it with \`nix-infra secrets store --name ${missing}\``] });
     // Each secret decrypted once per run, whichever host asks first (DecryptOnce).
@@ -206,7 +220,7 @@ async function planAll(deps: DeployDeps, params: DeployParams) {
     for (const [secret, value] of read) {
       // A pre-build secret is one value in both places, resolved with the full map (localhost.* too).
       const kind = plan.preBuildSecrets.includes(secret) ? 'pre-build' : 'secret';
-      values.set(secret, substituteSecretValue(value, kind, placeholders));
+      values.set(secret, substituteSecretValue(value, kind, placeholders, warn));
     }
     prepared.set(name, { host, plan, nixosVersion: planned.nixosVersion, facts, values, secretsState: knownSecretsState(probed.extra) });
   };
@@ -228,6 +242,7 @@ async function planAll(deps: DeployDeps, params: DeployParams) {
       exitCode: firstInput.error.exitCode,
     });
   }
+  for (const w of warnings) deps.reporter.emit({ kind: 'warning', host: w.host, message: w.message });
   return { storeNames, planning, prepared, earlyKey, passwordOnce };
 }
 

@@ -1,6 +1,6 @@
 import { isIPv4 } from 'node:net';
 import { UserError } from '../../domain/errors.js';
-import { secretNameProblem } from '../../domain/names.js';
+import { isHostnameLabel, secretNameProblem } from '../../domain/names.js';
 import { SecretValue } from '../../domain/secret-value.js';
 import { lineAt, placeholderPattern } from '../placeholders.js';
 
@@ -10,6 +10,13 @@ import { lineAt, placeholderPattern } from '../placeholders.js';
  * cannot be resolved (unknown key, unknown node, missing overlay IP, a form this file does not
  * get, a bad secret name) is an error naming the file (or secret) and the line. All problems of
  * one text are reported together.
+ *
+ * One kind of problem may be let through on request (`forwardReferences: 'warn'`): a well-formed
+ * reference to a node or overlay IP that does not exist *yet* (upstream's create flow names
+ * registry001 before it is provisioned, and a node's own overlay IP before flannel leased it).
+ * It becomes a warning naming file and line, and renders as unresolvedMarker: a host name under
+ * the reserved `.invalid` domain that can never resolve, so whatever uses it fails at once with
+ * the placeholder in its error, instead of quietly dialling a wrong address.
  */
 
 export type DeployMode = 'fleet' | 'cluster';
@@ -70,6 +77,8 @@ export interface PlaceholderValues {
   readonly localhost?: LocalhostAddresses;
   /** Keys for `[%%nix-store.trusted-public-keys%%]`, each `<name>:<base64>`. */
   readonly trustedPublicKeys?: readonly string[];
+  /** A node or overlay IP that does not exist yet: an error (default) or a warning and a marker. */
+  readonly forwardReferences?: 'error' | 'warn';
 }
 
 export interface Substituted<T> {
@@ -78,6 +87,17 @@ export interface Substituted<T> {
   readonly secrets: string[];
   /** Names from `[%%pre-build-secrets/<name>%%]` only: unique, sorted. */
   readonly preBuildSecrets: string[];
+  /** Forward references let through (`<file>:<line>: ...`), in text order. */
+  readonly warnings: string[];
+}
+
+/**
+ * What a not-yet-known `[%%<node>.<attr>%%]` renders to: `registry001.overlayIp.nix-infra-unresolved.invalid`.
+ * Valid inside a Nix string and as a host name, so the build goes through, but `.invalid` never
+ * resolves (RFC 6761): podman, curl, HAProxy and the like fail on it, naming it.
+ */
+export function unresolvedMarker(node: string, attr: 'ipv4' | 'overlayIp'): string {
+  return `${node}.${attr}.nix-infra-unresolved.invalid`;
 }
 
 const SYSTEM_KEYS = ['nodeName', 'nixVersion', 'sshKey', 'hwArch'] as const;
@@ -191,7 +211,9 @@ export function renderTrustedPublicKeys(keys: readonly string[]): string {
 
 type Resolution =
   | { readonly value: string; readonly secret?: { name: string; preBuild: boolean } }
-  | { readonly problem: string; readonly hint?: string };
+  | { readonly problem: string; readonly hint?: string; readonly notYet?: string };
+
+const DEPLOY_AGAIN = 'deploy again once it exists (re-running resolves it)';
 
 function notAvailable(shown: string, where: string, form: keyof typeof FILLED_IN, hint?: string): Resolution {
   return { problem: `${shown} is not filled in ${where} (only in ${FILLED_IN[form]})`, ...(hint === undefined ? {} : { hint }) };
@@ -223,12 +245,19 @@ function resolveKey(cls: Classified, shown: string, context: PlaceholderContext,
       if (!rules.nodes) return notAvailable(shown, whereLabel, 'node');
       if (cls.attr === 'overlayIp' && values.mode === 'fleet') return { problem: `${shown}: overlay IPs exist only in cluster mode` };
       const entry = values.nodes?.get(cls.node);
-      if (entry === undefined) return { problem: `${shown}: no server named ${JSON.stringify(cls.node)}` };
+      if (entry === undefined) {
+        const problem = `${shown}: no server named ${JSON.stringify(cls.node)}`;
+        return isHostnameLabel(cls.node) ? { problem, notYet: unresolvedMarker(cls.node, cls.attr), hint: `a node that is not created yet: ${DEPLOY_AGAIN}` } : { problem };
+      }
       const ip = entry[cls.attr];
       if (ip === undefined) {
         return cls.attr === 'ipv4'
           ? { problem: `${shown}: server ${cls.node} has no public IPv4 address` }
-          : { problem: `${shown}: no overlay IP known for ${cls.node}`, hint: 'an overlay IP exists once flannel on that node has leased its subnet; deploy again when the node is up' };
+          : {
+              problem: `${shown}: no overlay IP known for ${cls.node}`,
+              notYet: unresolvedMarker(cls.node, 'overlayIp'),
+              hint: 'an overlay IP exists once flannel on that node has leased its subnet; deploy again when the node is up',
+            };
       }
       return ipProblem(shown, cls.attr === 'ipv4' ? `address of ${cls.node}` : `overlay IP of ${cls.node}`, ip) ?? { value: ip };
     }
@@ -247,7 +276,11 @@ function resolveKey(cls: Classified, shown: string, context: PlaceholderContext,
       if (values.mode === 'fleet') return { problem: `${shown}: overlay IPs exist only in cluster mode` };
       if (self.overlayIp === undefined) {
         // Upstream substituted the text `-- overlayIp not found in etcd --` here.
-        return { problem: `${shown}: no overlay IP known for ${self.name}`, hint: 'an overlay IP exists once flannel on the node has leased its subnet; deploy again when the node is up' };
+        return {
+          problem: `${shown}: no overlay IP known for ${self.name}`,
+          notYet: unresolvedMarker(self.name, 'overlayIp'),
+          hint: 'an overlay IP exists once flannel on the node has leased its subnet; deploy again when the node is up',
+        };
       }
       return ipProblem(shown, `overlay IP of ${self.name}`, self.overlayIp) ?? { value: self.overlayIp };
     }
@@ -287,6 +320,7 @@ function substituteText(
   const secrets = new Set<string>();
   const preBuild = new Set<string>();
   const problems: string[] = [];
+  const warnings: string[] = [];
   const hints = new Set<string>();
   const whereLabel = where.redact ? 'secret values' : where.label;
   const content = text.replace(placeholderPattern(), (match: string, key: string, offset: number) => {
@@ -298,6 +332,10 @@ function substituteText(
         if (result.secret.preBuild) preBuild.add(result.secret.name);
       }
       return encodeValue(result.value);
+    }
+    if (result.notYet !== undefined && values.forwardReferences === 'warn') {
+      warnings.push(`${where.label}:${lineAt(text, offset)}: ${result.problem} yet; rendered as ${result.notYet} (${DEPLOY_AGAIN}; --strict makes this an error)`);
+      return encodeValue(result.notYet);
     }
     problems.push(`${where.label}:${lineAt(text, offset)}: ${result.problem}`);
     if (result.hint !== undefined) hints.add(result.hint);
@@ -316,7 +354,7 @@ function substituteText(
       ],
     });
   }
-  return { content, secrets: [...secrets].sort(), preBuildSecrets: [...preBuild].sort() };
+  return { content, secrets: [...secrets].sort(), preBuildSecrets: [...preBuild].sort(), warnings };
 }
 
 /** Substitutes a text (no byte-level concerns); `source` names it in errors (a file path). */
@@ -329,7 +367,7 @@ export function substituteDeployText(text: string, context: PlaceholderContext, 
  * if it is not valid UTF-8 (the text is handled as latin1, values are encoded as UTF-8).
  */
 export function substituteDeployFile(bytes: Buffer, context: PlaceholderContext, values: PlaceholderValues, source: string): Substituted<Buffer> {
-  if (!bytes.includes('[%%')) return { content: bytes, secrets: [], preBuildSecrets: [] };
+  if (!bytes.includes('[%%')) return { content: bytes, secrets: [], preBuildSecrets: [], warnings: [] };
   const toLatin1 = (value: string): string => Buffer.from(value, 'utf8').toString('latin1');
   const redact = context === 'secret-value' || context === 'pre-build-secret-value';
   const result = substituteText(bytes.toString('latin1'), context, values, { label: source, redact }, toLatin1);
@@ -342,7 +380,7 @@ export function substituteDeployFile(bytes: Buffer, context: PlaceholderContext,
  * (upstream §5/§9.3-9.4). The value never appears in an error; a placeholder does only when it
  * has the shape of a known form.
  */
-export function substituteSecretValue(secret: SecretValue, kind: 'secret' | 'pre-build', values: PlaceholderValues): SecretValue {
+export function substituteSecretValue(secret: SecretValue, kind: 'secret' | 'pre-build', values: PlaceholderValues, onWarning: (warning: string) => void = () => undefined): SecretValue {
   const bytes = secret.reveal();
   if (!bytes.includes('[%%')) return secret;
   const context: PlaceholderContext = kind === 'secret' ? 'secret-value' : 'pre-build-secret-value';
@@ -353,5 +391,6 @@ export function substituteSecretValue(secret: SecretValue, kind: 'secret' | 'pre
     { label: `secrets/${secret.name}`, redact: true, hints: [`the line is in the decrypted value; store a corrected value with: nix-infra secrets store --name ${secret.name}`] },
     (v) => Buffer.from(v, 'utf8').toString('latin1'),
   );
+  result.warnings.forEach(onWarning);
   return new SecretValue(secret.name, Buffer.from(result.content, 'latin1'));
 }

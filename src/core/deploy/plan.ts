@@ -39,6 +39,8 @@ export interface DeployPlan {
   readonly secrets: readonly string[];
   /** Secret names referenced as pre-build secrets (also in `secrets`), unique and sorted. */
   readonly preBuildSecrets: readonly string[];
+  /** Forward references in the node file that were let through (see forwardReferences). */
+  readonly warnings: readonly string[];
 }
 
 export interface DeployNode {
@@ -68,6 +70,8 @@ export interface DeployPlanParams {
   readonly trustedPublicKeys: readonly string[];
   /** Where nodes/<node>.nix is read from (upstream's --test-dir); the project by default. */
   readonly nodeFileSource?: Workspace;
+  /** A node or overlay IP the node file names that does not exist yet: error (default) or warning. */
+  readonly forwardReferences?: 'error' | 'warn';
 }
 
 const FILE_MODE = 0o644;
@@ -144,6 +148,7 @@ export async function buildDeployPlan(project: Workspace, params: DeployPlanPara
     nodes,
     localhost: { name: self.name, ipv4: self.ipv4, overlayIp: self.overlayIp },
     trustedPublicKeys: params.trustedPublicKeys,
+    ...(params.forwardReferences === undefined ? {} : { forwardReferences: params.forwardReferences }),
   };
   const render = async (source: Workspace, rel: string, context: PlaceholderContext, remotePath: string) => {
     const label = source === project ? rel : path.join(source.root, rel);
@@ -169,12 +174,13 @@ export async function buildDeployPlan(project: Workspace, params: DeployPlanPara
 
   let secrets: string[] = [];
   let preBuildSecrets: string[] = [];
+  let warnings: string[] = [];
   const nodeSource = params.nodeFileSource ?? project;
   const nodeRel = `nodes/${self.name}.nix`;
   if ((await nodeSource.stat(nodeRel)) !== undefined) {
     const nodeFile = await render(nodeSource, nodeRel, 'node-file', `${NIXOS_DIR}/${self.name}.nix`);
     files.push(nodeFile.file);
-    ({ secrets, preBuildSecrets } = nodeFile.result);
+    ({ secrets, preBuildSecrets, warnings } = nodeFile.result);
   }
 
   // app_modules/: the whole tree, verbatim (action scripts may print placeholders on purpose).
@@ -197,6 +203,7 @@ export async function buildDeployPlan(project: Workspace, params: DeployPlanPara
     directories: [...directories].sort(),
     secrets,
     preBuildSecrets,
+    warnings,
   };
 }
 
@@ -244,5 +251,6 @@ export function selectParts(plan: DeployPlan, node: string, parts: 'system' | 'a
     directories: plan.directories.filter((d) => !d.startsWith(APP_MODULES_ROOT)),
     secrets: [],
     preBuildSecrets: [],
+    warnings: [],
   };
 }

@@ -19,6 +19,8 @@ export interface PlanInputs {
   readonly nodeModule: string;
   readonly etcdCluster?: string;
   readonly nodeFileSource?: Workspace;
+  /** See DeployPlanParams.forwardReferences. */
+  readonly forwardReferences?: 'error' | 'warn';
 }
 
 /** The plan parameters for one target; shared by the real plan and the check before it. */
@@ -34,6 +36,7 @@ export function planParams(inputs: PlanInputs, target: HostTarget, facts: HostFa
     ...(inputs.etcdCluster === undefined ? {} : { etcdCluster: inputs.etcdCluster }),
     trustedPublicKeys,
     ...(inputs.nodeFileSource === undefined ? {} : { nodeFileSource: inputs.nodeFileSource }),
+    ...(inputs.forwardReferences === undefined ? {} : { forwardReferences: inputs.forwardReferences }),
   };
 }
 
