@@ -114,8 +114,12 @@ cli cluster action -d "$demo" --target worker001 --app-module demo --cmd "api" -
 echo "== secrets"
 cli secrets list -d "$demo"
 
+echo "== status: what runs where, and whether it matches this checkout (exit 3 when a node needs attention)"
+cli status -d "$demo" --target "worker001 worker002" --ctrl-nodes etcd001
+
 echo "== cluster destroy worker002: unregistered from etcd, then deleted (only servers labelled as this project's)"
 cli cluster destroy -d "$demo" --target worker002 --ctrl-nodes etcd001 --batch
 cli etcd nodes -d "$demo" --ctrl-nodes etcd001
 cli servers list -d "$demo"
 echo "== done: project in $demo"
+echo "   live view of its status: nix-infra dashboard -d $demo (then open the printed http://127.0.0.1:8480/login URL; needs KEEP_SANDBOX=1 so the hosts stay up)"

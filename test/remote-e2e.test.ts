@@ -171,8 +171,11 @@ function background(sandbox: Sandbox, folder: string, prepare: () => Promise<str
     c.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     return new Promise<number | null>((resolve) => c.on('close', resolve));
   });
+  // What a transfer leaves while in flight: SFTP's `.tmp` part files, or a deploy's stage folder.
   const partsOn = async (host: string): Promise<string[]> =>
-    (await readdir(upper(sandbox, host, ...folder.split('/')), { recursive: true }).catch(() => [] as string[])).map(String).filter((n) => n.endsWith('.tmp'));
+    (await readdir(upper(sandbox, host, ...folder.split('/')), { recursive: true }).catch(() => [] as string[]))
+      .map(String)
+      .filter((n) => n.endsWith('.tmp') || n.split('/').some((part) => part.startsWith('.nix-infra-stage.')));
   const poll = async (done: () => Promise<boolean>, what: string): Promise<void> => {
     for (let tries = 0; !(await done()); tries++) {
       assert.ok(tries < 3000, `never saw: ${what}\n${stderr}`);
@@ -187,8 +190,11 @@ function background(sandbox: Sandbox, folder: string, prepare: () => Promise<str
     /** Waits on the fact (the host's part file has data), not on a sleep. */
     partGrowing: (host: string) =>
       poll(async () => {
-        const [part] = await partsOn(host);
-        return part !== undefined && ((await stat(upper(sandbox, host, ...folder.split('/'), part)).catch(() => undefined))?.size ?? 0) > 0;
+        for (const part of await partsOn(host)) {
+          const info = await stat(upper(sandbox, host, ...folder.split('/'), part)).catch(() => undefined);
+          if (info?.isFile() === true && info.size > 0) return true;
+        }
+        return false;
       }, `${host}'s part file`),
     reported: (host: string) => poll(async () => stderr.includes(`${host}: failed`), `${host} reported failed`),
   };

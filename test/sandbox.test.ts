@@ -30,7 +30,7 @@ test('sandbox hosts', { skip: canRunSandbox() ? false : 'needs root on Linux', t
   await mkdir(path.join(project, 'ssh'));
   await writeFile(path.join(project, '.env'), 'KEEP_ME=1\nNIXOS_INFECT_REF=old-ref');
   await writeFile(path.join(project, 'ssh', 'known_hosts'), '192.0.2.7 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n');
-  const sandbox = await startSandbox(t, { hosts: 3, project });
+  const sandbox = await startSandbox(t, { hosts: 3, project, asOperator: true });
   const [one, two, three] = sandbox.hosts;
   assert.ok(one && two && three);
   const probe = `probe-${randomBytes(6).toString('hex')}`;

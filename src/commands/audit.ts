@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import { wholeNumberFlag } from '../cli/numeric-flag.js';
 import { JsonlAuditLog } from '../adapters/jsonl-audit-log.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { optionalTargetFlag } from '../cli/node-flags.js';
@@ -20,7 +20,7 @@ keeps its own records in /var/lib/nix-infra/deploys.jsonl (see docs/targeting.md
 
   static override flags = {
     target: optionalTargetFlag,
-    limit: Flags.integer({ summary: 'Show at most this many runs (the newest).', default: 50, min: 1 }),
+    limit: wholeNumberFlag({ summary: 'Show at most this many runs (the newest).', default: 50, min: 1, max: 100_000 }),
   };
 
   static override examples = ['<%= config.bin %> <%= command.id %>', "<%= config.bin %> <%= command.id %> --target 'tier:prod' --json"];

@@ -131,7 +131,17 @@ export interface Sandbox {
 
 export async function startSandbox(
   t: TestContext,
-  options: { hosts: number; id?: number; project?: string },
+  options: {
+    hosts: number;
+    id?: number;
+    project?: string;
+    /**
+     * Keep everything `up --project` writes for an operator: the hosts' keys pinned in
+     * ssh/known_hosts and the sandbox's values in .env. Off by default, so tests start from a
+     * project that has contacted no host yet (first contact, pinning and refusals stay testable).
+     */
+    asOperator?: boolean;
+  },
 ): Promise<Sandbox> {
   const lock = await acquireId(options.id);
   const id = lock.id;
@@ -161,7 +171,12 @@ export async function startSandbox(
 
   const upArgs = ['up', String(options.hosts)];
   if (options.project !== undefined) upArgs.push('--project', options.project);
+  const operatorFiles = options.project === undefined ? [] : [path.join(options.project, 'ssh', 'known_hosts'), path.join(options.project, '.env')];
+  const existedBefore = await Promise.all(operatorFiles.map((file) => stat(file).then(() => true, () => false)));
   await must(upArgs, 180_000);
+  if (options.asOperator !== true) {
+    for (const [index, file] of operatorFiles.entries()) if (!existedBefore[index]) await rm(file, { force: true });
+  }
 
   const serversYaml = path.join(stateDir, 'servers.yaml');
   const parsed = parse(await readFile(serversYaml, 'utf8')) as { servers: Record<string, { ip: string }> };

@@ -13,6 +13,8 @@ import { referencedSecrets } from './placeholders.js';
 export interface DeployInputs {
   /** The store's password, checked against a stored secret; undefined when the store is empty. */
   readonly password: SecretValue | undefined;
+  /** The secret opened to check the password: the deploy uses it rather than decrypting it again. */
+  readonly witness?: { readonly name: string; readonly value: SecretValue };
 }
 
 /**
@@ -61,6 +63,6 @@ export async function prepareDeployInputs(
   // Only a v1 file proves the password: anyone can write a legacy one.
   const witness = entries.find((e) => e.format === 'v1');
   // Throws "wrong password" naming the secret; legacy-only stores have nothing to check against.
-  if (witness !== undefined) await deps.store.read(witness.name, password);
-  return { password };
+  if (witness === undefined) return { password };
+  return { password, witness: { name: witness.name, value: await deps.store.read(witness.name, password) } };
 }

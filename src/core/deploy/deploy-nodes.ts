@@ -175,6 +175,8 @@ async function planAll(deps: DeployDeps, params: DeployParams) {
     onLegacy: (name, format) =>
       deps.reporter.emit({ kind: 'warning', message: `using legacy secret file secrets/${name} (${format}); import it with \`nix-infra secrets import --name ${name}\`` }),
   });
+  // The password check opened one v1 secret already: reading it again would cost another scrypt.
+  if (inputs.witness !== undefined) decrypted.seed(inputs.witness.name, inputs.witness.value);
   // With secrets stored, the manifest key is derived from the password whatever the plans say
   // (see below), so it is derived while the hosts are planned (scrypt runs off the main thread).
   const earlyKey = params.parts !== 'system' && storeNames.length > 0 ? passwordOnce().then((p) => ManifestKey.derive(p)) : undefined;

@@ -27,6 +27,11 @@ export class DecryptOnce {
     private readonly options: DecryptOptions = {},
   ) {}
 
+  /** A value already decrypted for this run (the password check's witness). */
+  seed(name: string, value: SecretValue): void {
+    if (!this.#reads.has(name)) this.#reads.set(name, Promise.resolve(value));
+  }
+
   read(name: string): Promise<SecretValue> {
     let value = this.#reads.get(name);
     if (value === undefined) {
