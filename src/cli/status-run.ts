@@ -21,6 +21,7 @@ export interface StatusRunOptions {
   readonly connectTimeoutSeconds: number;
   readonly acceptHostKey: readonly string[];
   readonly sshKeyName: string | undefined;
+  readonly refuseFirstContact?: boolean;
 }
 
 
