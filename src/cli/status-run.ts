@@ -52,7 +52,13 @@ export async function runStatus(session: ProjectSession, options: StatusRunOptio
   try {
     if (options.mode === 'cluster') {
       const ctrlNodes = await controlNodeNames(session, options.ctrlNodes, servers);
-      const cp = await openControlPlane(session, { ctrlNodes, sshKeyName: options.sshKeyName, connectTimeoutSeconds: options.connectTimeoutSeconds, acceptHostKey: options.acceptHostKey });
+      const cp = await openControlPlane(session, {
+        ctrlNodes,
+        sshKeyName: options.sshKeyName,
+        connectTimeoutSeconds: options.connectTimeoutSeconds,
+        acceptHostKey: options.acceptHostKey,
+        refuseFirstContact: options.refuseFirstContact === true,
+      });
       try {
         ({ nodes, etcdCluster } = await clusterNodeMap(session, servers, cp.cp, { ctrlNodes, sshKeyName: options.sshKeyName }));
       } finally {
