@@ -177,6 +177,12 @@ describe('MCP server on sandbox hosts', { skip, timeout: 240_000 }, () => {
     const refused = await call(client, 'probe', { node: 'node001', probe: 'uptime' });
     assert.equal(refused.isError, true);
     assert.match(text(refused), /no pinned host key/);
+    // node_status reports such a host as unreachable, and says why.
+    const unpinned = await call(client, 'node_status', { selector: 'node001' });
+    assert.equal(unpinned.isError, true);
+    const unpinnedHosts = (unpinned.structuredContent as { hosts: Array<{ host: string; reachable: boolean; error: string }> }).hosts;
+    assert.deepEqual(unpinnedHosts.map((h) => [h.host, h.reachable]), [['node001', false]]);
+    assert.match(unpinnedHosts[0]?.error ?? '', /no pinned host key/);
     await assert.rejects(stat(path.join(dir, 'ssh', 'known_hosts')));
 
     const pinned = await runCli(['fleet', 'cmd', '-d', dir, '--target', 'node001,node002', 'true']);
