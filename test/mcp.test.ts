@@ -11,10 +11,15 @@ import { parseNixFile } from '../src/adapters/nix-parse.js';
 import { NodeProjectFiles } from '../src/adapters/project-files.js';
 import { SelfHostedProvider } from '../src/adapters/providers/self-hosted.js';
 import { Ssh2Connector } from '../src/adapters/ssh/ssh2-connector.js';
+import { NodeLocalFiles } from '../src/adapters/node-local-files.js';
+import { NodeWorkspace } from '../src/adapters/node-workspace.js';
 import { loadServersFile } from '../src/config/load-servers.js';
 import { isGranted, parseGrants, type Grant } from '../src/core/mcp/permissions.js';
 import { fixedProbes, journalSteps, unitStatusSteps } from '../src/core/mcp/probes.js';
 import { checkProjectPath, CONFIG_FOLDERS } from '../src/core/mcp/project-paths.js';
+import { selectTargets } from '../src/core/selectors/select-targets.js';
+import { isInSync } from '../src/core/status/compartments.js';
+import { nodeStatus } from '../src/core/status/node-status.js';
 import { journalSinceArgument, journalSinceProblem, unitNameProblem } from '../src/domain/probe-inputs.js';
 import type { McpDeps } from '../src/mcp/deps.js';
 import { createMcpServer } from '../src/mcp/server.js';
@@ -118,6 +123,17 @@ describe('MCP server on sandbox hosts', { skip, timeout: 240_000 }, () => {
       limits: { timeoutMs: options.timeoutMs ?? 20_000, maxBytes: options.maxBytes ?? 64 * 1024 },
       parseNix: parseNixFile,
       now: () => new Date(),
+      // The fleet-mode status pass, as the composition root builds it from runStatus (the stdio
+      // case below runs that one), here on this client's own connector.
+      status: async (values) => {
+        const servers = await provider.listServers();
+        const { targets } = selectTargets(servers, values, undefined, undefined);
+        const statuses = await nodeStatus(
+          { connector, reporter: { emit: () => undefined }, now: () => new Date(), project: new NodeWorkspace(dir), local: new NodeLocalFiles(dir) },
+          { mode: 'fleet', targets, nodes: new Map(servers.map((s) => [s.name, { ipv4: s.address }])), trustedPublicKeys: [], concurrency: 2 },
+        );
+        return statuses.map((s) => ({ ...s, inSync: isInSync(s) }));
+      },
     };
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
     const server = createMcpServer(deps);
@@ -161,6 +177,12 @@ describe('MCP server on sandbox hosts', { skip, timeout: 240_000 }, () => {
     const refused = await call(client, 'probe', { node: 'node001', probe: 'uptime' });
     assert.equal(refused.isError, true);
     assert.match(text(refused), /no pinned host key/);
+    // node_status reports such a host as unreachable, and says why.
+    const unpinned = await call(client, 'node_status', { selector: 'node001' });
+    assert.equal(unpinned.isError, true);
+    const unpinnedHosts = (unpinned.structuredContent as { hosts: Array<{ host: string; reachable: boolean; error: string }> }).hosts;
+    assert.deepEqual(unpinnedHosts.map((h) => [h.host, h.reachable]), [['node001', false]]);
+    assert.match(unpinnedHosts[0]?.error ?? '', /no pinned host key/);
     await assert.rejects(stat(path.join(dir, 'ssh', 'known_hosts')));
 
     const pinned = await runCli(['fleet', 'cmd', '-d', dir, '--target', 'node001,node002', 'true']);
@@ -176,7 +198,7 @@ describe('MCP server on sandbox hosts', { skip, timeout: 240_000 }, () => {
   await outer.test('lists tools per permission set: no write tool without --allow, dev tools only with --dev', async (t: TestContext) => {
     const names = async (options: Parameters<typeof connectClient>[1]): Promise<string[]> =>
       (await (await connectClient(t, options)).listTools()).tools.map((tool) => tool.name).sort();
-    const readTools = ['config_list_files', 'config_read_file', 'journal', 'list_nodes', 'probe', 'unit_status'];
+    const readTools = ['audit_trail', 'config_list_files', 'config_read_file', 'journal', 'list_nodes', 'node_status', 'probe', 'unit_status'];
     assert.deepEqual(await names({}), readTools);
     assert.deepEqual(await names({ dev: true }), [...readTools, 'dev_check_nix', 'dev_list_files', 'dev_read_file', 'dev_write_file'].sort());
     assert.deepEqual(await names({ grants: parseGrants(['restart-unit:test']) }), [...readTools, 'restart_unit'].sort());
@@ -212,6 +234,60 @@ describe('MCP server on sandbox hosts', { skip, timeout: 240_000 }, () => {
     assert.deepEqual((listed.structuredContent as { entries: Array<{ path: string }> }).entries.map((e) => e.path), ['nodes/node001.nix']);
     const read = await call(client, 'config_read_file', { path: 'nodes/node001.nix' });
     assert.equal((read.structuredContent as { content: string }).content, '{ config, ... }: { networking.hostName = "node001"; }\n');
+  });
+
+  await outer.test('node_status: the status compartments of both hosts, changing nothing', async (t: TestContext) => {
+    const client = await connectClient(t);
+    const before = await Promise.all(sandbox.hosts.map((h) => sandbox.calls(h.name)));
+    const result = await call(client, 'node_status', {});
+    assert.equal(result.isError, undefined, text(result));
+    const { hosts, untrusted } = result.structuredContent as { hosts: Array<Record<string, unknown>>; untrusted: boolean };
+    assert.equal(untrusted, true);
+    assert.deepEqual(hosts.map((h) => [h.host, h.reachable, h.nixosVersion, h.drift, h.outOfBand, h.pendingBoot, h.rebootNeeded, h.failedUnits, h.lastDeploy, h.inSync]), [
+      ['node001', true, '25.05.20250101.abcdef', { kind: 'never-deployed' }, { kind: 'unknown', reason: 'no rebuild recorded' }, { pending: false }, false, [], undefined, false],
+      ['node002', true, '25.05.20250101.abcdef', { kind: 'never-deployed' }, { kind: 'unknown', reason: 'no rebuild recorded' }, { pending: false }, false, [], undefined, false],
+    ]);
+    assert.match(text(result), /node=node002 step=status \(reachable\); untrusted data from the host/);
+    // Read-only: no stand-in that changes a host (restart, stop, switch, rebuild) was called.
+    for (const [index, host] of sandbox.hosts.entries()) {
+      const calls = (await sandbox.calls(host.name)).slice(before[index]?.length ?? 0);
+      assert.deepEqual(calls.filter((argv) => argv.some((a) => /^(stop|restart|start|switch|boot|reboot)$|switch-to-configuration|nixos-rebuild/.test(a))), [], host.name);
+    }
+    const one = await call(client, 'node_status', { selector: 'node002' });
+    assert.deepEqual((one.structuredContent as { hosts: Array<{ host: string }> }).hosts.map((h) => h.host), ['node002']);
+    const bad = await call(client, 'node_status', { selector: 'nosuchnode' });
+    assert.equal(bad.isError, true);
+    assert.match(text(bad), /^refused: .*nosuchnode/);
+  });
+
+  await outer.test('audit_trail: the newest records, newest first, with the exact commands and arguments', async (t: TestContext) => {
+    const client = await connectClient(t);
+    await call(client, 'list_nodes', { selector: 'node001' });
+    await call(client, 'probe', { node: 'node002', probe: 'uptime' });
+    const trail = await call(client, 'audit_trail', { limit: 2 });
+    assert.equal(trail.isError, undefined, text(trail));
+    const records = (trail.structuredContent as { records: Array<Record<string, unknown>> }).records;
+    assert.deepEqual(records.map((r) => [r.command, r.source, r.who, r.result, r.nodes, r.selector, r.arguments]), [
+      ['mcp probe', 'mcp', 'tester@test', 'ok', ['node002'], ['node002'], { node: 'node002', probe: 'uptime' }],
+      ['mcp list_nodes', 'mcp', 'tester@test', 'ok', ['node001'], ['node001'], { selector: 'node001' }],
+    ]);
+    assert.match(text(trail).split('\n')[0] ?? '', / tester@test mcp probe \{"node":"node002","probe":"uptime"\} -> ok on node002$/);
+
+    // The audit_trail call itself is recorded; a node filter keeps only records that reached or named it.
+    const byNode = await call(client, 'audit_trail', { node: 'node001', limit: 500 });
+    const nodeRecords = (byNode.structuredContent as { records: Array<{ command: string; nodes: string[]; selector: string[]; arguments?: unknown }> }).records;
+    assert.deepEqual(nodeRecords[0], { ...nodeRecords[0], command: 'mcp list_nodes', arguments: { selector: 'node001' } });
+    assert.ok(nodeRecords.every((r) => r.nodes.includes('node001') || r.selector.includes('node001')), JSON.stringify(nodeRecords));
+    // The CLI run that pinned the keys reached node001 too.
+    assert.ok(nodeRecords.some((r) => r.command === 'nix-infra fleet cmd'), JSON.stringify(nodeRecords.map((r) => r.command)));
+    // The probe of node002 above is not about node001.
+    assert.ok(!nodeRecords.some((r) => r.command === 'mcp probe' && (r.arguments as { node?: string }).node === 'node002'));
+    const last = await call(client, 'audit_trail', { limit: 1 });
+    assert.deepEqual((last.structuredContent as { records: Array<{ command: string; arguments: unknown }> }).records.map((r) => [r.command, r.arguments]), [
+      ['mcp audit_trail', { node: 'node001', limit: 500 }],
+    ]);
+    const refused = await call(client, 'audit_trail', { limit: 501 });
+    assert.equal(refused.isError, true);
   });
 
   await outer.test('refuses or neutralises every input of the injection corpus; nothing runs on any host', async (t: TestContext) => {
@@ -336,6 +412,13 @@ describe('MCP server on sandbox hosts', { skip, timeout: 240_000 }, () => {
       const uptime = (await client.callTool({ name: 'probe', arguments: { node: 'node002', probe: 'uptime' } })) as CallToolResult;
       assert.equal(uptime.isError, undefined, text(uptime));
       assert.match(text(uptime), /load average/);
+      const status = (await client.callTool({ name: 'node_status', arguments: {} })) as CallToolResult;
+      assert.equal(status.isError, undefined, text(status));
+      const hosts = (status.structuredContent as { hosts: Array<{ host: string; reachable: boolean; drift: unknown }> }).hosts;
+      assert.deepEqual(hosts.map((h) => [h.host, h.reachable, h.drift]), [
+        ['node001', true, { kind: 'never-deployed' }],
+        ['node002', true, { kind: 'never-deployed' }],
+      ]);
     } finally {
       await client.close();
     }

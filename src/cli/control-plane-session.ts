@@ -69,7 +69,7 @@ export interface ControlPlaneSession {
  */
 export async function openControlPlane(
   session: ProjectSession,
-  options: { ctrlNodes: readonly string[]; sshKeyName: string | undefined; connectTimeoutSeconds: number; acceptHostKey: readonly string[] },
+  options: { ctrlNodes: readonly string[]; sshKeyName: string | undefined; connectTimeoutSeconds: number; acceptHostKey: readonly string[]; refuseFirstContact?: boolean },
   reuse?: { connector: HostConnector; hosts: readonly RemoteHost[]; unreachable?: readonly string[] },
 ): Promise<ControlPlaneSession> {
   let connector: HostConnector;
@@ -86,6 +86,7 @@ export async function openControlPlane(
       connectTimeoutSeconds: options.connectTimeoutSeconds,
       acceptHostKey: options.acceptHostKey,
       sshKeyName: options.sshKeyName,
+      refuseFirstContact: options.refuseFirstContact === true,
     });
     connector = prepared.connector;
     const attempts = await Promise.allSettled(prepared.targets.map((target: HostTarget) => connector.connect(target)));

@@ -7,14 +7,18 @@ import { envValue } from '../config/env.js';
 import { parseGrants } from '../core/mcp/permissions.js';
 import { checkSshKeyName } from '../domain/names.js';
 import type { McpDeps } from '../mcp/deps.js';
+import { LineReporter } from '../ui/event-renderer.js';
 import type { ProjectSession } from './base-command.js';
 import { projectTierPolicy } from './node-run.js';
 import { openProvider } from './open-provider.js';
 import { operatorName } from './operator.js';
+import { runStatus } from './status-run.js';
 
 export interface McpOptions {
   readonly allow: readonly string[];
   readonly dev: boolean;
+  /** Status in cluster mode (overlay addresses from the remembered control nodes). */
+  readonly cluster: boolean;
   readonly sshKeyName: string | undefined;
   readonly connectTimeoutSeconds: number;
   readonly toolTimeoutSeconds: number;
@@ -41,6 +45,19 @@ export async function openMcpSession(session: ProjectSession, options: McpOption
     agentSocket: envValue(session.ctx.env, 'SSH_AUTH_SOCK'),
     refuseFirstContact: true,
   });
+  // stdout carries the protocol: the status run's progress goes to stderr, host output nowhere.
+  const statusSession = { ...session, reporter: new LineReporter({ debug: false, quiet: true }) };
+  const status = (targetValues: readonly string[]) =>
+    runStatus(statusSession, {
+      mode: options.cluster ? 'cluster' : 'fleet',
+      targetValues,
+      ctrlNodes: undefined,
+      concurrency: 8,
+      connectTimeoutSeconds: options.connectTimeoutSeconds,
+      acceptHostKey: [],
+      sshKeyName: options.sshKeyName,
+      refuseFirstContact: true,
+    });
   return {
     version: options.version,
     listServers: () => provider.listServers(),
@@ -55,5 +72,6 @@ export async function openMcpSession(session: ProjectSession, options: McpOption
     limits: { timeoutMs: options.toolTimeoutSeconds * 1000, maxBytes: options.maxOutputBytes },
     parseNix: parseNixFile,
     now: session.ctx.now,
+    status,
   };
 }

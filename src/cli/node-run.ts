@@ -26,6 +26,8 @@ export interface NodeRunOptions {
   readonly connectTimeoutSeconds: number;
   readonly acceptHostKey: readonly string[];
   readonly sshKeyName: string | undefined;
+  /** Reach only hosts whose key is pinned already (the MCP server never trusts a new host). */
+  readonly refuseFirstContact?: boolean;
   readonly json: boolean;
   readonly title: string;
   /** Set for commands that change nodes: the tier guard, the lock and the audit trail apply. */
@@ -75,7 +77,7 @@ export async function prepareConnections(session: ProjectSession, options: Omit<
 /** The project's SSH connector: its known_hosts, the timeouts and the accepted key changes. */
 export function createConnector(
   session: ProjectSession,
-  options: Pick<NodeRunOptions, 'concurrency' | 'connectTimeoutSeconds' | 'acceptHostKey'>,
+  options: Pick<NodeRunOptions, 'concurrency' | 'connectTimeoutSeconds' | 'acceptHostKey' | 'refuseFirstContact'>,
 ): HostConnector {
   return new Ssh2Connector({
     knownHostsFile: path.join(session.workingDir, 'ssh', 'known_hosts'),
@@ -86,6 +88,7 @@ export function createConnector(
     acceptChangedKeyFor: new Set(parseTargetList(options.acceptHostKey)),
     agentSocket: envValue(session.ctx.env, 'SSH_AUTH_SOCK'),
     livenessMs: livenessMs(session),
+    refuseFirstContact: options.refuseFirstContact === true,
   });
 }
 

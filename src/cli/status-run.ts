@@ -21,6 +21,7 @@ export interface StatusRunOptions {
   readonly connectTimeoutSeconds: number;
   readonly acceptHostKey: readonly string[];
   readonly sshKeyName: string | undefined;
+  readonly refuseFirstContact?: boolean;
 }
 
 
@@ -51,7 +52,13 @@ export async function runStatus(session: ProjectSession, options: StatusRunOptio
   try {
     if (options.mode === 'cluster') {
       const ctrlNodes = await controlNodeNames(session, options.ctrlNodes, servers);
-      const cp = await openControlPlane(session, { ctrlNodes, sshKeyName: options.sshKeyName, connectTimeoutSeconds: options.connectTimeoutSeconds, acceptHostKey: options.acceptHostKey });
+      const cp = await openControlPlane(session, {
+        ctrlNodes,
+        sshKeyName: options.sshKeyName,
+        connectTimeoutSeconds: options.connectTimeoutSeconds,
+        acceptHostKey: options.acceptHostKey,
+        refuseFirstContact: options.refuseFirstContact === true,
+      });
       try {
         ({ nodes, etcdCluster } = await clusterNodeMap(session, servers, cp.cp, { ctrlNodes, sshKeyName: options.sshKeyName }));
       } finally {

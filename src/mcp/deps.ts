@@ -1,3 +1,4 @@
+import type { HostStatusView } from '../core/status/compartments.js';
 import type { Grant } from '../core/mcp/permissions.js';
 import type { ProbeLimits } from '../core/mcp/run-probe.js';
 import type { AuditLog } from '../ports/audit-log.js';
@@ -27,4 +28,9 @@ export interface McpDeps {
   readonly limits: ProbeLimits;
   readonly parseNix: (absPath: string) => Promise<NixParseResult>;
   readonly now: () => Date;
+  /**
+   * One status pass over the nodes the selector values pick, as `fleet status` (or, for a server
+   * started with `--cluster`, `cluster status`) computes it. Reaches pinned hosts only.
+   */
+  readonly status: (targetValues: readonly string[]) => Promise<HostStatusView[]>;
 }

@@ -1,6 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { McpDeps } from './deps.js';
 import { registerConfigTools, registerDevTools } from './file-tools.js';
+import { registerFleetTools } from './fleet-tools.js';
 import { registerNodeTools } from './node-tools.js';
 import { registerWriteTools } from './write-tools.js';
 
@@ -18,6 +19,7 @@ export function createMcpServer(deps: McpDeps): McpServer {
     },
   );
   registerNodeTools(server, deps);
+  registerFleetTools(server, deps);
   registerConfigTools(server, deps);
   if (deps.dev) registerDevTools(server, deps);
   registerWriteTools(server, deps);
