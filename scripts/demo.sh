@@ -93,6 +93,9 @@ cli etcd nodes -d "$demo" --ctrl-nodes etcd001
 cli etcd network -d "$demo" --ctrl-nodes etcd001
 cli cluster cmd -d "$demo" --target "worker001 worker002" "ls -l /root/secrets | tail -n +2; systemd-creds decrypt --name=demo.db-password /root/secrets/demo.db-password - | wc -c"
 
+echo "== status: what runs where, and whether it matches this checkout (exit 3 when a node needs attention; the action module written below would show as drift)"
+cli status -d "$demo" --target "worker001 worker002" --ctrl-nodes etcd001
+
 echo "== cluster cmd"
 cli cluster cmd -d "$demo" --target "etcd001 worker001 worker002" "hostname; nixos-version; grep PRETTY_NAME /etc/os-release"
 
@@ -113,9 +116,6 @@ cli cluster action -d "$demo" --target worker001 --app-module demo --cmd "api" -
 
 echo "== secrets"
 cli secrets list -d "$demo"
-
-echo "== status: what runs where, and whether it matches this checkout (exit 3 when a node needs attention)"
-cli status -d "$demo" --target "worker001 worker002" --ctrl-nodes etcd001
 
 echo "== cluster destroy worker002: unregistered from etcd, then deleted (only servers labelled as this project's)"
 cli cluster destroy -d "$demo" --target worker002 --ctrl-nodes etcd001 --batch
