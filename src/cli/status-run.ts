@@ -6,6 +6,23 @@ import type { NodeAddresses } from '../core/deploy/placeholders.js';
 import { isInSync, type HostStatusView } from '../core/status/compartments.js';
 
 export type { HostStatusView };
+
+/** StatusRunOptions from the flags `status`, `dashboard` and `mcp` share. */
+export function statusRunOptions(
+  mode: 'fleet' | 'cluster',
+  flags: { target: string[]; 'ctrl-nodes'?: string[] | undefined; concurrency: number; 'connect-timeout': number; 'accept-host-key'?: string[] | undefined },
+  sshKeyName: string | undefined,
+): StatusRunOptions {
+  return {
+    mode,
+    targetValues: flags.target,
+    ctrlNodes: flags['ctrl-nodes'],
+    concurrency: flags.concurrency,
+    connectTimeoutSeconds: flags['connect-timeout'],
+    acceptHostKey: flags['accept-host-key'] ?? [],
+    sshKeyName,
+  };
+}
 import { nodeStatus } from '../core/status/node-status.js';
 import { SecretValue } from '../domain/secret-value.js';
 import type { ProjectSession } from './base-command.js';

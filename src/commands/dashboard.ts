@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { startDashboard } from '../cli/dashboard-session.js';
+import { statusRunOptions } from '../cli/status-run.js';
 import { ctrlNodesOption } from '../cli/control-plane-session.js';
 import { connectionFlags } from '../cli/node-flags.js';
 import { wholeNumberFlag } from '../cli/numeric-flag.js';
@@ -33,15 +34,7 @@ export default class Dashboard extends BaseCommand<typeof Dashboard> {
       tlsKey: this.flags['tls-key'],
       insecureHttp: this.flags['insecure-http'],
       intervalSeconds: this.flags.interval,
-      status: {
-        mode: this.flags.cluster ? 'cluster' : 'fleet',
-        targetValues: this.flags.target,
-        ctrlNodes: this.flags['ctrl-nodes'],
-        concurrency: this.flags.concurrency,
-        connectTimeoutSeconds: this.flags['connect-timeout'],
-        acceptHostKey: this.flags['accept-host-key'] ?? [],
-        sshKeyName: this.sshKeyName(session),
-      },
+      status: statusRunOptions(this.flags.cluster ? 'cluster' : 'fleet', this.flags, this.sshKeyName(session)),
     });
     printNote(`dashboard: ${dashboard.url}/login`);
     printNote(`access token: ${dashboard.token}`);

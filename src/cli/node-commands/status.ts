@@ -4,7 +4,7 @@ import { printNote, printResult, renderTable } from '../../ui/output.js';
 import { BaseCommand } from '../base-command.js';
 import { ctrlNodesOption } from '../control-plane-session.js';
 import { connectionFlags, targetFlag } from '../node-flags.js';
-import { runStatus, type HostStatusView } from '../status-run.js';
+import { runStatus, statusRunOptions, type HostStatusView } from '../status-run.js';
 
 export interface StatusJson {
   readonly inSync: boolean;
@@ -30,15 +30,7 @@ export abstract class StatusCommand extends BaseCommand<typeof StatusCommand> {
   async run(): Promise<StatusJson> {
     const mode = (this.ctor as unknown as typeof StatusCommand).mode;
     const session = this.openProject();
-    const hosts = await runStatus(session, {
-      mode,
-      targetValues: this.flags.target,
-      ctrlNodes: this.flags['ctrl-nodes'],
-      concurrency: this.flags.concurrency,
-      connectTimeoutSeconds: this.flags['connect-timeout'],
-      acceptHostKey: this.flags['accept-host-key'] ?? [],
-      sshKeyName: this.sshKeyName(session),
-    });
+    const hosts = await runStatus(session, statusRunOptions(mode, this.flags, this.sshKeyName(session)));
     const inSync = hosts.every((h) => h.inSync);
     if (!this.jsonEnabled()) {
       const rows = hosts.map((h) => {
