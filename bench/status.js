@@ -6,7 +6,7 @@
 // Usage: node bench/status.js [--sizes 8,64] [--runs 3]
 // Needs: scripts/sandbox, Debian pssh, GNU time (scripts/setup.sh --bench installs them); `npm run build` first.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
