@@ -279,6 +279,47 @@ describe('etcd control plane on sandbox hosts', { skip, timeout: 600_000 }, () =
     assert.match(bad.stderr, /etcd key "cluster\/no-slash" must start with "\/"/);
     assert.ok(!bad.stderr.includes('skipping'), 'a bad key is refused before any connection');
 
+    // apps list / apps status and the views' tables, from what node units would register.
+    const meta = { publish: { port: 11000 }, env_prefix: 'WEB', env: { WEB_SCHEME: 'http', WEB_DB_PASSWORD: 'hunter2' } };
+    assert.equal((await etcd('put', '/cluster/services/web/meta_data', JSON.stringify(meta))).code, 0);
+    for (const [host, ipv4] of [['node004', '10.10.4.0'], ['node006', '10.10.6.0']] as const) {
+      assert.equal((await etcd('put', `/cluster/services/web/instances/${host}`, JSON.stringify({ node: host, ipv4, port: 8080 }))).code, 0);
+    }
+    const apps = await runCli(['apps', 'list', '-d', dir, '--ctrl-nodes', nodes, '--json'], { env });
+    assert.equal(apps.code, 0, apps.stderr);
+    const appRows = (JSON.parse(apps.stdout) as { apps: { app: string; group: string }[] }).apps;
+    assert.deepEqual(
+      appRows.find((row) => row.app === 'web' && row.group === 'services'),
+      {
+        app: 'web',
+        group: 'services',
+        publishPort: 11000,
+        envPrefix: 'WEB',
+        instances: [
+          { host: 'node004', node: 'node004', ipv4: '10.10.4.0', port: 8080 },
+          { host: 'node006', node: 'node006', ipv4: '10.10.6.0', port: 8080 },
+        ],
+        consumers: ['node004', 'node006'],
+      },
+    );
+    const status = await runCli(['apps', 'status', 'web', '-d', dir, '--ctrl-nodes', nodes], { env });
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /^publish port: 11000$/m);
+    assert.match(status.stdout, /^consumers: +node004 node006$/m);
+    assert.match(status.stdout, /^env\.WEB_SCHEME +http$/m);
+    assert.match(status.stdout, /^node006 +node006 +10\.10\.6\.0:8080$/m);
+    assert.match(status.stdout, /^hidden \(secret-looking names\): env\.WEB_DB_PASSWORD$/m);
+    assert.ok(!status.stdout.includes('hunter2') && !status.stderr.includes('hunter2'), 'a secret-looking field is never printed');
+    const unknown = await runCli(['apps', 'status', 'nope', '-d', dir, '--ctrl-nodes', nodes], { env });
+    assert.equal(unknown.code, 2, unknown.stderr);
+    assert.match(unknown.stderr, /app "nope" has no keys under \/cluster\/\{services,backends,frontends\}\/nope\//);
+    const servicesTable = await etcd('services');
+    assert.equal(servicesTable.code, 0, servicesTable.stderr);
+    assert.equal(servicesTable.stdout, 'APP  PUBLISH PORT  ENV PREFIX  INSTANCES\nweb  11000         WEB         node004 10.10.4.0:8080, node006 10.10.6.0:8080\n');
+    const nodesTable = await etcd('nodes');
+    assert.equal(nodesTable.code, 0, nodesTable.stderr);
+    assert.match(nodesTable.stdout, /^NODE +IPV4 +CONSUMES\nnode004 +\S+ +backends services\n/);
+
     // etcd down on every member left: init-node changes nothing on the node (before: it rewrote
     // /etc/nixos and /root/certs, said "1 ok", then failed on etcd).
     for (const host of ['node002', 'node003']) await sandbox.exec(host, ['pkill', '-x', 'etcd']);
