@@ -24,7 +24,9 @@ describe('dashboard in a real browser against sandbox hosts', { skip, timeout: 2
     assert.equal(pinned.code, 0, pinned.stderr);
 
     const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'run.js'), 'dashboard', '-d', dir, '--listen', '127.0.0.1:0', '--interval', '2', '--connect-timeout', '3'], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' },
+      // A host stopped mid-session vanishes without a reset: the SSH liveness bound (default 30 s)
+      // is what notices it, so the test uses a short one.
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', NIX_INFRA_SSH_LIVENESS_SECONDS: '5' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     t.after(() => child.kill('SIGTERM'));
@@ -71,7 +73,7 @@ describe('dashboard in a real browser against sandbox hosts', { skip, timeout: 2
 
     // A host stopped mid-test turns unreachable without a reload.
     await sandbox.stopHost('node002');
-    await page.waitForSelector('tr[data-host="node002"][data-state="unreachable"]', { timeout: 60_000 });
+    await page.waitForSelector('tr[data-host="node002"][data-state="unreachable"]', { timeout: 120_000 });
     assert.equal(await page.$eval('tr[data-host="node001"]', (r) => r.getAttribute('data-state')), 'attention', 'the other host still reports');
 
     // An action with the session but without the CSRF token is refused; the page's own form works.
