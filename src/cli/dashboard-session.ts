@@ -6,6 +6,7 @@ import { AccessControl, RateLimit } from '../dashboard/access.js';
 import { createDashboardApp } from '../dashboard/app.js';
 import { StatusPoller } from '../dashboard/poller.js';
 import type { ProjectSession } from './base-command.js';
+import { prepareConnections } from './node-run.js';
 import { runStatus, type StatusRunOptions } from './status-run.js';
 
 export interface DashboardOptions {
@@ -29,10 +30,9 @@ export async function startDashboard(session: ProjectSession, options: Dashboard
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new UserError('--tls-cert and --tls-key go together');
   const tls = options.tlsCert === undefined || options.tlsKey === undefined ? undefined : { certFile: path.resolve(options.tlsCert), keyFile: path.resolve(options.tlsKey) };
   checkExposure(address, tls !== undefined, options.insecureHttp);
-  // The inventory and selectors are checked now (a typo fails the start, not every poll).
-  await runStatus(session, { ...options.status, concurrency: 1 }).catch((err: unknown) => {
-    if (err instanceof UserError) throw err;
-  });
+  // The inventory and selectors are checked now (a typo fails the start, not every poll),
+  // without connecting: the poller's first pass does that.
+  await (await prepareConnections(session, options.status)).connector.closeAll();
   const now = () => Date.now();
   const access = new AccessControl(now);
   const poller = new StatusPoller(() => runStatus(session, options.status), options.intervalSeconds * 1000, session.ctx.now);
