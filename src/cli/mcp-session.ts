@@ -2,14 +2,12 @@ import path from 'node:path';
 import { JsonlAuditLog } from '../adapters/jsonl-audit-log.js';
 import { parseNixFile } from '../adapters/nix-parse.js';
 import { NodeProjectFiles } from '../adapters/project-files.js';
-import { Ssh2Connector } from '../adapters/ssh/ssh2-connector.js';
-import { envValue } from '../config/env.js';
 import { parseGrants } from '../core/mcp/permissions.js';
 import { checkSshKeyName } from '../domain/names.js';
 import type { McpDeps } from '../mcp/deps.js';
 import { LineReporter } from '../ui/event-renderer.js';
 import type { ProjectSession } from './base-command.js';
-import { projectTierPolicy } from './node-run.js';
+import { createConnector, projectTierPolicy } from './node-run.js';
 import { openProvider } from './open-provider.js';
 import { operatorName } from './operator.js';
 import { runStatus } from './status-run.js';
@@ -37,14 +35,8 @@ export async function openMcpSession(session: ProjectSession, options: McpOption
   const provider = await openProvider(session);
   // Fail at start, not on the first tool call, when the inventory is broken.
   await provider.listServers();
-  const connector = new Ssh2Connector({
-    knownHostsFile: path.join(session.workingDir, 'ssh', 'known_hosts'),
-    connectTimeoutMs: options.connectTimeoutSeconds * 1000,
-    maxHandshakes: 8,
-    acceptChangedKeyFor: new Set(),
-    agentSocket: envValue(session.ctx.env, 'SSH_AUTH_SOCK'),
-    refuseFirstContact: true,
-  });
+  // The project's connector, except that a host never contacted before is refused, not pinned.
+  const connector = createConnector(session, { concurrency: 8, connectTimeoutSeconds: options.connectTimeoutSeconds, acceptHostKey: [], refuseFirstContact: true });
   // stdout carries the protocol: the status run's progress goes to stderr, host output nowhere.
   const statusSession = { ...session, reporter: new LineReporter({ debug: false, quiet: true }) };
   const status = (targetValues: readonly string[]) =>
