@@ -23,6 +23,7 @@ export function statusRunOptions(
     sshKeyName,
   };
 }
+import { TRUSTED_KEYS_PREFIX } from '../core/deploy/deploy-nodes.js';
 import { nodeStatus } from '../core/status/node-status.js';
 import { SecretValue } from '../domain/secret-value.js';
 import type { ProjectSession } from './base-command.js';
@@ -43,7 +44,6 @@ export interface StatusRunOptions {
 
 
 
-const TRUSTED_KEYS_PREFIX = 'nix-store.trusted-public-keys';
 
 /**
  * The keys the node file renders for `[%%nix-store.trusted-public-keys%%]`: needed to repeat

@@ -83,7 +83,7 @@ export interface DeployResult {
 }
 
 /** `nix-store.trusted-public-keys*` secrets: the keys `[%%nix-store.trusted-public-keys%%]` renders. */
-const TRUSTED_KEYS_PREFIX = 'nix-store.trusted-public-keys';
+export const TRUSTED_KEYS_PREFIX = 'nix-store.trusted-public-keys';
 
 async function planFor(deps: DeployDeps, host: RemoteHost, params: DeployParams, facts: NodeFacts, trustedPublicKeys: readonly string[]): Promise<{ plan: DeployPlan; nixosVersion: string }> {
   const hwArch = nixSystemFor(facts.machine);
