@@ -24,6 +24,7 @@ import { DecryptOnce } from './secret-values.js';
 import { knownSecretsState, ManifestKey, secretsStateProbes, syncSecrets, type KnownSecretsState, type SecretsSyncResult } from './secrets-sync.js';
 import { partInputsHash } from './inputs-hash.js';
 import { recordDeploy } from '../status/record-deploy.js';
+import { NODE_STATE_PATH } from '../../remote/status-probe.js';
 
 export interface DeployDeps extends FanoutDeps {
   readonly ctx: CoreContext;
@@ -109,6 +110,8 @@ interface Prepared {
   readonly plan: DeployPlan;
   /** The release the plan was rendered for (recorded on the node, so status renders the same). */
   readonly nixosVersion: string;
+  /** The node's state.json as planning read it ('' when there is none). */
+  readonly recordedState: string;
   readonly facts: NodeFacts;
   readonly values: ReadonlyMap<string, SecretValue>;
   /** The secrets folders as planning read them. */
@@ -199,7 +202,10 @@ async function planAll(deps: DeployDeps, params: DeployParams) {
   const warnings: { host: string; message: string }[] = [];
   const prepare = async (host: RemoteHost): Promise<void> => {
     const name = host.target.name;
-    const probed = await readNodeFacts(host, params.nixosVersion === undefined, params.parts === 'system' ? [] : secretsStateProbes());
+    // What the last deploy recorded rides along (status reads it; this deploy merges into it).
+    const secretsProbes = params.parts === 'system' ? [] : secretsStateProbes();
+    const probed = await readNodeFacts(host, params.nixosVersion === undefined, [...secretsProbes, { argv: ['cat', NODE_STATE_PATH] }]);
+    const recorded = probed.extra[secretsProbes.length];
     const facts = probed.facts;
     const planned = await planFor(deps, host, params, facts, trustedPublicKeys);
     const plan = selectParts(planned.plan, name, params.parts);
@@ -222,7 +228,7 @@ async function planAll(deps: DeployDeps, params: DeployParams) {
       const kind = plan.preBuildSecrets.includes(secret) ? 'pre-build' : 'secret';
       values.set(secret, substituteSecretValue(value, kind, placeholders, warn));
     }
-    prepared.set(name, { host, plan, nixosVersion: planned.nixosVersion, facts, values, secretsState: knownSecretsState(probed.extra) });
+    prepared.set(name, { host, plan, nixosVersion: planned.nixosVersion, facts, values, secretsState: knownSecretsState(probed.extra.slice(0, secretsProbes.length)), recordedState: recorded?.exitCode === 0 ? recorded.stdout.toString('utf8') : '' });
   };
   const planning = await forEachHost(deps, params.targets, params.concurrency, async (host) => {
     try {
@@ -312,5 +318,5 @@ function recordState(deps: DeployDeps, params: DeployParams, ready: Prepared): P
     nodeModule: params.nodeModule,
     fromTestDir: params.nodeFileSource !== undefined,
   });
-  return recordDeploy(ready.host, { parts: Object.fromEntries(parts.map((p) => [p, entry(p)])), goal: params.goal, at, ...deps.recorder });
+  return recordDeploy(ready.host, { parts: Object.fromEntries(parts.map((p) => [p, entry(p)])), goal: params.goal, at, previous: ready.recordedState, ...deps.recorder });
 }

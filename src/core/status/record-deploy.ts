@@ -11,16 +11,17 @@ export interface DeployRecord {
   readonly at: string;
   readonly operator: string;
   readonly cliVersion: string;
+  /** state.json as the deploy's planning read it ('' when absent): merged, not read again. */
+  readonly previous: string;
 }
 
 /**
- * Leaves on the node what this deploy did (see node-state.ts): read, merged, written whole
+ * Leaves on the node what this deploy did (see node-state.ts): merged into what planning read, written whole
  * through a temporary file, owner-only. After a rebuild that activated (switch, test), the system
  * it activated; boot, build and dry-activate leave the running system, so the recorded one stays.
  */
 export async function recordDeploy(host: RemoteHost, record: DeployRecord): Promise<void> {
-  const previous = await host.exec({ argv: ['cat', NODE_STATE_PATH] });
-  const { state } = parseNodeState(previous.exitCode === 0 ? previous.stdout.toString('utf8') : '');
+  const { state } = parseNodeState(record.previous);
   let storePath: string | undefined;
   if (goalActivates(record.goal)) {
     const current = await host.exec({ argv: ['readlink', '-f', '/run/current-system'] });
