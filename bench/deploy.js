@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import { median, timed } from './stats.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -27,19 +28,9 @@ const sandbox = (...a) => execFileSync(path.join(root, 'scripts', 'sandbox'), [.
 const bin = path.join(root, 'bin', 'run.js');
 const env = { ...process.env, SSH_KEY: 'sandbox', SECRETS_PASS: 'bench-deploy-pass', NO_COLOR: '1' };
 
-/** Wall seconds, peak RSS (MB), exit status and stdout of one command, via GNU time. */
-function measure(argv, options = {}) {
-  const result = spawnSync('/usr/bin/time', ['-f', '%e %M', ...argv], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20, env, ...options });
-  const [wall, kb] = result.stderr.trim().split('\n').at(-1).split(' ').map(Number);
-  if (result.status !== 0 && !options.allowFail) throw new Error(`${argv.join(' ')} failed (${result.status}): ${result.stderr.slice(-2000)}`);
-  return { wall, rssMb: kb / 1024, status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+/** The deploy environment by default; `allowFail` accepts any exit status (the stopped-host round). */
+const measure = (argv, options = {}) => timed(argv, { env, ...options }, options.allowFail ? null : [0]);
 
-const median = (values) => {
-  const s = [...values].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 /** The project: fleet template, 2 secrets every node file uses, 4 app modules of 25 files / 225 KB. */
 function makeProject(project, payload) {

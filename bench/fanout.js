@@ -5,12 +5,13 @@
 //   (b) `fleet upload` of a 300-file, 5 MB tree vs a `tar c | ssh tar x` fan-out
 // Usage: node bench/fanout.js [--sizes 8,32,64] [--runs 5] [--write]
 // Needs: scripts/sandbox, Debian pssh, ansible, GNU time (scripts/setup.sh --bench installs them).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import { median, timed } from './stats.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -21,19 +22,8 @@ const SANDBOX_ID = '40';
 const sandbox = (...a) => execFileSync(path.join(root, 'scripts', 'sandbox'), [...a, '--id', SANDBOX_ID], { stdio: ['ignore', 'pipe', 'inherit'] });
 const bin = path.join(root, 'bin', 'run.js');
 
-/** Wall seconds and peak RSS (MB) of one command, via GNU time. */
-function measure(argv, options = {}) {
-  const result = spawnSync('/usr/bin/time', ['-f', '%e %M', ...argv], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20, ...options });
-  if (result.status !== 0) throw new Error(`${argv.join(' ')} failed (${result.status}): ${result.stderr.slice(-2000)}`);
-  const [wall, kb] = result.stderr.trim().split('\n').at(-1).split(' ').map(Number);
-  return { wall, rssMb: kb / 1024 };
-}
+const measure = (argv, options = {}) => timed(argv, options);
 
-const median = (values) => {
-  const s = [...values].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 function makeTree(dir) {
   // 300 files, 5 MB in all, in 10 folders: sizes vary like a real bundle.

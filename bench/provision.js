@@ -12,6 +12,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './stats.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -26,11 +27,6 @@ const { startHetznerApi } = await import(path.join(root, 'dist/test/hetzner-api/
 const { commandHooks } = await import(path.join(root, 'dist/test/hetzner-api/backing.js'));
 const { HetznerProvider } = await import(path.join(root, 'dist/src/adapters/providers/hetzner/hetzner-provider.js'));
 
-const median = (values) => {
-  const s = [...values].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const PUBLIC_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl bench';
 const labels = { project: 'bench', role: 'cluster' };
 

@@ -5,11 +5,12 @@
 // prints a table; the baseline only collects the raw output.
 // Usage: node bench/status.js [--sizes 8,64] [--runs 3]
 // Needs: scripts/sandbox, Debian pssh, GNU time (scripts/setup.sh --bench installs them); `npm run build` first.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median, timed } from './stats.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -21,19 +22,8 @@ const sandbox = (...a) => execFileSync(path.join(root, 'scripts', 'sandbox'), [.
 const bin = path.join(root, 'bin', 'run.js');
 const { STATUS_SCRIPT } = await import(path.join(root, 'dist', 'src', 'remote', 'status-probe.js'));
 
-/** Wall seconds and peak RSS (MB) of one command, via GNU time; `ok` lists the exit codes that count as success. */
-function measure(argv, options = {}, ok = [0]) {
-  const result = spawnSync('/usr/bin/time', ['-f', '%e %M', ...argv], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20, ...options });
-  if (!ok.includes(result.status)) throw new Error(`${argv.join(' ')} failed (${result.status}): ${result.stderr.slice(-2000)}`);
-  const [wall, kb] = result.stderr.trim().split('\n').at(-1).split(' ').map(Number);
-  return { wall, rssMb: kb / 1024 };
-}
+const measure = timed;
 
-const median = (values) => {
-  const s = [...values].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 function benchSize(n, work) {
   rmSync(work.project, { recursive: true, force: true });
